@@ -1,0 +1,49 @@
+# Makefile for the tracker extension (PGXS)
+
+EXTENSION = tracker
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = tracker
+OBJS = \
+	src/tracker.o \
+	src/base64url.o \
+	src/strict_json.o \
+	src/crypto.o \
+	src/invalidation.o \
+	src/keys.o \
+	src/registry.o \
+	src/jwt.o \
+	src/context.o \
+	src/sign.o
+
+# The install script is assembled from the pieces under src/sql, in name order.
+SQL_PIECES = $(sort $(wildcard src/sql/*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+
+REGRESS = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
+REGRESS_OPTS = --load-extension=plpgsql
+
+ISOLATION = $(basename $(notdir $(sort $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso
+
+TAP_TESTS = 1
+PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+
+PG_CPPFLAGS = $(shell pkg-config --cflags openssl) -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+SHLIB_LINK = $(shell pkg-config --libs openssl)
+
+EXTRA_CLEAN = test/isolation/output_iso
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PIECES)
+	cat $^ > $@
+
+.PHONY: test demo
+test:
+	bash test/run
+
+demo:
+	bash demo/run

@@ -1,0 +1,250 @@
+/*-------------------------------------------------------------------------
+ *
+ * context.c
+ *	  The session's tenant context, and the SQL functions that read it.
+ *
+ * The context is the raw token held in the setting tracker.token, and
+ * nothing else.  Whoever sets that setting, by tracker.authenticate(), by
+ * SET, by a pooler or by PostgreSQL itself (transaction end, savepoint
+ * rollback, a parallel worker restoring its leader's settings), the token
+ * is verified before any context function answers from it.  A per-backend
+ * cache keyed on the SHA-256 of the token makes the second and later
+ * verifications of the same token a hash lookup; the cache is dropped
+ * whenever invalidation.c reports that keys or revocations changed.
+ *
+ * The context functions are called once per row in policies, so their
+ * fast path is two comparisons: has the setting changed since it was
+ * last resolved, and has the cache been invalidated; then an expiry check
+ * against the statement's start time.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+#include "access/xact.h"
+
+#include "context.h"
+#include "crypto.h"
+#include "invalidation.h"
+#include "jwt.h"
+#include "registry.h"
+#include "tracker.h"
+
+/* Verified tokens a backend remembers before it starts over */
+#define MAX_CACHED_CONTEXTS 1024
+
+typedef struct ContextEntry
+{
+	unsigned char digest[32];	/* hash key: SHA-256 of the token */
+	pg_uuid_t	tenant;
+	char	   *subject;
+	char	   *role;			/* NULL when the token names none */
+	Jsonb	   *claims;
+	TimestampTz expires;		/* exp plus leeway */
+} ContextEntry;
+
+static MemoryContext entry_cxt = NULL;
+static HTAB *entries = NULL;
+static uint64 entries_generation = 0;
+
+/* The entry for the current value of tracker.token, once resolved */
+static ContextEntry *current = NULL;
+static bool token_changed = true;
+
+void
+context_assign_token(const char *newval, void *extra)
+{
+	token_changed = true;
+}
+
+static void
+reset_entries(void)
+{
+	HASHCTL		ctl;
+
+	if (entry_cxt == NULL)
+		entry_cxt = AllocSetContextCreate(TopMemoryContext, "tracker contexts",
+										  ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(entry_cxt);
+	ctl.keysize = 32;
+	ctl.entrysize = sizeof(ContextEntry);
+	ctl.hcxt = entry_cxt;
+	entries = hash_create("tracker contexts", 256, &ctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	entries_generation = invalidation_generation();
+	current = NULL;
+	token_changed = true;
+}
+
+static char *
+claim_string(Jsonb *claims, const char *name)
+{
+	JsonbValue	buf;
+	JsonbValue *v = getKeyJsonValueFromContainer(&claims->root, name,
+												 strlen(name), &buf);
+
+	if (v == NULL || v->type != jbvString)
+		return NULL;
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+/*
+ * The context entry of a token, verifying the token unless this backend
+ * has already verified it.  Raises 28000 for any token that is not (or no
+ * longer) acceptable.
+ */
+static ContextEntry *
+lookup_or_verify(const char *token)
+{
+	int			len = strlen(token);
+	unsigned char digest[32];
+	ContextEntry *entry;
+	VerifiedToken vt;
+	MemoryContext old;
+
+	if (entries == NULL || entries_generation != invalidation_generation())
+		reset_entries();
+
+	if (len <= tracker_max_token_size)
+	{
+		crypto_sha256(token, len, digest);
+		entry = hash_search(entries, digest, HASH_FIND, NULL);
+		if (entry != NULL)
+		{
+			if (entry->expires <= GetCurrentTimestamp())
+				jwt_report_expired(entry->expires);
+			return entry;
+		}
+	}
+
+	jwt_verify(token, len, &vt);
+	if (vt.jti != NULL && registry_jti_revoked(vt.jti))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("token has been revoked")));
+
+	if (hash_get_num_entries(entries) >= MAX_CACHED_CONTEXTS)
+	{
+		uint64		seen = entries_generation;
+
+		reset_entries();
+		/* keep a race with an invalidation visible to the next lookup */
+		entries_generation = seen;
+	}
+
+	entry = hash_search(entries, digest, HASH_ENTER, NULL);
+	old = MemoryContextSwitchTo(entry_cxt);
+	entry->tenant = vt.tenant;
+	entry->subject = pstrdup(vt.subject);
+	entry->role = claim_string(vt.claims, "tracker_role");
+	entry->claims = DatumGetJsonbPCopy(JsonbPGetDatum(vt.claims));
+	entry->expires = vt.expires;
+	MemoryContextSwitchTo(old);
+	return entry;
+}
+
+/* The current context, or NULL when there is no token */
+static ContextEntry *
+resolve(void)
+{
+	if (entries == NULL || entries_generation != invalidation_generation())
+		reset_entries();
+	if (token_changed)
+	{
+		current = NULL;
+		if (tracker_token != NULL && tracker_token[0] != '\0')
+			current = lookup_or_verify(tracker_token);
+		token_changed = false;
+	}
+	if (current != NULL && current->expires <= GetCurrentStatementStartTimestamp())
+		jwt_report_expired(current->expires);
+	return current;
+}
+
+PG_FUNCTION_INFO_V1(tracker_authenticate);
+
+/*
+ * tracker.authenticate(token text, local boolean DEFAULT false) RETURNS jsonb
+ */
+Datum
+tracker_authenticate(PG_FUNCTION_ARGS)
+{
+	char	   *token;
+	bool		local = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	ContextEntry *entry;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("no token was given")));
+	token = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	entry = lookup_or_verify(token);
+	(void) set_config_option("tracker.token", token,
+							 PGC_USERSET, PGC_S_SESSION,
+							 local ? GUC_ACTION_LOCAL : GUC_ACTION_SET,
+							 true, 0, false);
+	current = entry;
+	token_changed = false;
+
+	PG_RETURN_JSONB_P(DatumGetJsonbPCopy(JsonbPGetDatum(entry->claims)));
+}
+
+PG_FUNCTION_INFO_V1(tracker_current_tenant);
+
+Datum
+tracker_current_tenant(PG_FUNCTION_ARGS)
+{
+	ContextEntry *entry = resolve();
+	pg_uuid_t  *result;
+
+	if (entry == NULL)
+		PG_RETURN_NULL();
+	result = palloc(sizeof(pg_uuid_t));
+	*result = entry->tenant;
+	PG_RETURN_UUID_P(result);
+}
+
+PG_FUNCTION_INFO_V1(tracker_current_subject);
+
+Datum
+tracker_current_subject(PG_FUNCTION_ARGS)
+{
+	ContextEntry *entry = resolve();
+
+	if (entry == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(entry->subject));
+}
+
+PG_FUNCTION_INFO_V1(tracker_current_role);
+
+Datum
+tracker_current_role(PG_FUNCTION_ARGS)
+{
+	ContextEntry *entry = resolve();
+
+	if (entry == NULL || entry->role == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(entry->role));
+}
+
+PG_FUNCTION_INFO_V1(tracker_claims);
+
+Datum
+tracker_claims(PG_FUNCTION_ARGS)
+{
+	ContextEntry *entry = resolve();
+
+	if (entry == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_JSONB_P(DatumGetJsonbPCopy(JsonbPGetDatum(entry->claims)));
+}

@@ -1,0 +1,408 @@
+/*-------------------------------------------------------------------------
+ *
+ * crypto.c
+ *	  OpenSSL primitives behind token verification.
+ *
+ * libjwt 1.10 takes the algorithm from the token and forgives junk in
+ * signatures, so verification is done here directly with OpenSSL, always
+ * with the algorithm the key is pinned to.  HMAC tags are compared in
+ * constant time; ECDSA signatures must be exactly r||s of the curve's size.
+ *
+ * Nothing here raises an error while an OpenSSL object is live: functions
+ * free what they made and report failure by return value, so no handle can
+ * leak on a longjmp.  OpenSSL's error queue is cleared and never shown,
+ * since it is no business of a client's.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/hmac.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "crypto.h"
+
+static const char *const alg_names[] = {
+	NULL, "HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
+	"ES256", "ES384", "ES512"
+};
+
+JwsAlg
+jws_alg_from_name(const char *name)
+{
+	for (int i = JWS_HS256; i <= JWS_ES512; i++)
+		if (strcmp(name, alg_names[i]) == 0)
+			return (JwsAlg) i;
+	return JWS_INVALID;
+}
+
+const char *
+jws_alg_name(JwsAlg alg)
+{
+	return alg_names[alg];
+}
+
+static const EVP_MD *
+alg_digest(JwsAlg alg)
+{
+	switch (alg)
+	{
+		case JWS_HS256:
+		case JWS_RS256:
+		case JWS_ES256:
+			return EVP_sha256();
+		case JWS_HS384:
+		case JWS_RS384:
+		case JWS_ES384:
+			return EVP_sha384();
+		default:
+			return EVP_sha512();
+	}
+}
+
+/* RFC 7518 section 3.2: a secret at least as long as the hash output */
+int
+jws_hmac_min_secret(JwsAlg alg)
+{
+	return alg == JWS_HS256 ? 32 : alg == JWS_HS384 ? 48 : 64;
+}
+
+/* Bytes of r (and of s) in a JWS ECDSA signature */
+static int
+ec_component_size(JwsAlg alg)
+{
+	return alg == JWS_ES256 ? 32 : alg == JWS_ES384 ? 48 : 66;
+}
+
+static const char *
+ec_group_for_alg(JwsAlg alg)
+{
+	return alg == JWS_ES256 ? "prime256v1" : alg == JWS_ES384 ? "secp384r1" : "secp521r1";
+}
+
+int
+crypto_hmac(JwsAlg alg, const unsigned char *secret, int secretlen,
+			const char *data, int datalen, unsigned char *mac)
+{
+	unsigned int maclen = 0;
+
+	if (secretlen <= 0 ||
+		HMAC(alg_digest(alg), secret, secretlen,
+			 (const unsigned char *) data, datalen, mac, &maclen) == NULL)
+	{
+		ERR_clear_error();
+		return -1;
+	}
+	return (int) maclen;
+}
+
+bool
+crypto_hmac_verify(JwsAlg alg, const unsigned char *secret, int secretlen,
+				   const char *data, int datalen,
+				   const unsigned char *sig, int siglen)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	int			maclen = crypto_hmac(alg, secret, secretlen, data, datalen, mac);
+	bool		ok;
+
+	ok = (maclen > 0 && siglen == maclen && CRYPTO_memcmp(mac, sig, maclen) == 0);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return ok;
+}
+
+/* Turn a JWS r||s signature into the DER form OpenSSL verifies */
+static unsigned char *
+ecdsa_raw_to_der(JwsAlg alg, const unsigned char *sig, int siglen, int *derlen)
+{
+	int			n = ec_component_size(alg);
+	ECDSA_SIG  *esig;
+	BIGNUM	   *r,
+			   *s;
+	unsigned char *der = NULL;
+
+	if (siglen != 2 * n)
+		return NULL;
+	r = BN_bin2bn(sig, n, NULL);
+	s = BN_bin2bn(sig + n, n, NULL);
+	esig = ECDSA_SIG_new();
+	if (r == NULL || s == NULL || esig == NULL || !ECDSA_SIG_set0(esig, r, s))
+	{
+		BN_free(r);
+		BN_free(s);
+		ECDSA_SIG_free(esig);
+		return NULL;
+	}
+	*derlen = i2d_ECDSA_SIG(esig, &der);
+	ECDSA_SIG_free(esig);
+	if (*derlen <= 0)
+		return NULL;
+	return der;
+}
+
+bool
+crypto_pubkey_verify(JwsAlg alg, EVP_PKEY *pkey,
+					 const char *data, int datalen,
+					 const unsigned char *sig, int siglen)
+{
+	EVP_MD_CTX *md;
+	unsigned char *der = NULL;
+	const unsigned char *check = sig;
+	int			checklen = siglen;
+	bool		ok = false;
+
+	if (JWS_IS_EC(alg))
+	{
+		der = ecdsa_raw_to_der(alg, sig, siglen, &checklen);
+		if (der == NULL)
+		{
+			ERR_clear_error();
+			return false;
+		}
+		check = der;
+	}
+
+	md = EVP_MD_CTX_new();
+	if (md != NULL &&
+		EVP_DigestVerifyInit(md, NULL, alg_digest(alg), NULL, pkey) == 1 &&
+		EVP_DigestVerify(md, check, checklen,
+						 (const unsigned char *) data, datalen) == 1)
+		ok = true;
+
+	EVP_MD_CTX_free(md);
+	OPENSSL_free(der);
+	ERR_clear_error();
+	return ok;
+}
+
+EVP_PKEY *
+crypto_pubkey_from_pem(const char *pem, int len, const char **err)
+{
+	BIO		   *bio;
+	EVP_PKEY   *pkey = NULL;
+
+	if (strstr(pem, "PRIVATE KEY") != NULL)
+	{
+		*err = "the key is a private key";
+		return NULL;
+	}
+
+	bio = BIO_new_mem_buf(pem, len);
+	if (bio == NULL)
+	{
+		*err = "out of memory";
+		return NULL;
+	}
+	if (strstr(pem, "-----BEGIN CERTIFICATE-----") != NULL)
+	{
+		X509	   *cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+
+		if (cert != NULL)
+		{
+			pkey = X509_get_pubkey(cert);
+			X509_free(cert);
+		}
+	}
+	else
+		pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	ERR_clear_error();
+
+	if (pkey == NULL)
+		*err = "the PEM text is not a SubjectPublicKeyInfo public key or an X.509 certificate";
+	return pkey;
+}
+
+EVP_PKEY *
+crypto_pubkey_from_der(const unsigned char *der, int len)
+{
+	const unsigned char *p = der;
+	EVP_PKEY   *pkey = d2i_PUBKEY(NULL, &p, len);
+
+	ERR_clear_error();
+	return pkey;
+}
+
+/* Build a public key from OSSL parameters; frees the parameter builder */
+static EVP_PKEY *
+pubkey_from_params(const char *type, OSSL_PARAM_BLD *bld, const char **err)
+{
+	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+	EVP_PKEY   *pkey = NULL;
+
+	if (params == NULL || ctx == NULL ||
+		EVP_PKEY_fromdata_init(ctx) != 1 ||
+		EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+	{
+		pkey = NULL;
+		*err = "the JWK does not describe a valid public key";
+	}
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	ERR_clear_error();
+	return pkey;
+}
+
+EVP_PKEY *
+crypto_rsa_from_jwk(const unsigned char *n, int nlen,
+					const unsigned char *e, int elen, const char **err)
+{
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	BIGNUM	   *bn_n = BN_bin2bn(n, nlen, NULL);
+	BIGNUM	   *bn_e = BN_bin2bn(e, elen, NULL);
+	EVP_PKEY   *pkey = NULL;
+
+	if (bld != NULL && bn_n != NULL && bn_e != NULL &&
+		OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) &&
+		OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e))
+	{
+		pkey = pubkey_from_params("RSA", bld, err);
+		bld = NULL;
+	}
+	else
+		*err = "the JWK does not describe a valid RSA public key";
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(bn_n);
+	BN_free(bn_e);
+	ERR_clear_error();
+	return pkey;
+}
+
+EVP_PKEY *
+crypto_ec_from_jwk(const char *crv,
+				   const unsigned char *x, int xlen,
+				   const unsigned char *y, int ylen, const char **err)
+{
+	const char *group;
+	int			size;
+	unsigned char point[1 + 2 * 66];
+	OSSL_PARAM_BLD *bld;
+
+	if (strcmp(crv, "P-256") == 0)
+		group = "prime256v1", size = 32;
+	else if (strcmp(crv, "P-384") == 0)
+		group = "secp384r1", size = 48;
+	else if (strcmp(crv, "P-521") == 0)
+		group = "secp521r1", size = 66;
+	else
+	{
+		*err = "the JWK curve is not P-256, P-384 or P-521";
+		return NULL;
+	}
+	if (xlen != size || ylen != size)
+	{
+		*err = "the JWK coordinates do not have the curve's size";
+		return NULL;
+	}
+
+	point[0] = 0x04;			/* uncompressed point */
+	memcpy(point + 1, x, size);
+	memcpy(point + 1 + size, y, size);
+
+	bld = OSSL_PARAM_BLD_new();
+	if (bld == NULL ||
+		!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
+		!OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * size))
+	{
+		OSSL_PARAM_BLD_free(bld);
+		*err = "out of memory";
+		return NULL;
+	}
+	return pubkey_from_params("EC", bld, err);
+}
+
+/*
+ * Check that a public key can serve alg: the right type, at least 2048 bits
+ * for RSA, the alg's own curve for ECDSA, and a point on that curve.
+ * Returns NULL when it can, else a reason.
+ */
+const char *
+crypto_check_pubkey(EVP_PKEY *pkey, JwsAlg alg)
+{
+	if (JWS_IS_RSA(alg))
+	{
+		if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
+			return "an RSA key is required";
+		if (EVP_PKEY_get_bits(pkey) < 2048)
+			return "RSA keys must have at least 2048 bits";
+		return NULL;
+	}
+	if (JWS_IS_EC(alg))
+	{
+		char		name[64];
+		EVP_PKEY_CTX *ctx;
+		int			valid;
+
+		if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC)
+			return "an EC key is required";
+		if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
+										   name, sizeof(name), NULL) != 1 ||
+			strcmp(name, ec_group_for_alg(alg)) != 0)
+		{
+			ERR_clear_error();
+			return alg == JWS_ES256 ? "ES256 requires a P-256 key" :
+				alg == JWS_ES384 ? "ES384 requires a P-384 key" :
+				"ES512 requires a P-521 key";
+		}
+		ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+		valid = ctx != NULL && EVP_PKEY_public_check(ctx) == 1;
+		EVP_PKEY_CTX_free(ctx);
+		ERR_clear_error();
+		return valid ? NULL : "the EC public key is not a valid point on its curve";
+	}
+	return "HMAC algorithms take a shared secret, not a public key";
+}
+
+/* DER SubjectPublicKeyInfo, palloc'd */
+unsigned char *
+crypto_pubkey_to_der(EVP_PKEY *pkey, int *len)
+{
+	unsigned char *der = NULL;
+	unsigned char *copy;
+	int			n = i2d_PUBKEY(pkey, &der);
+
+	if (n <= 0)
+	{
+		ERR_clear_error();
+		return NULL;
+	}
+	copy = palloc(n);
+	memcpy(copy, der, n);
+	OPENSSL_free(der);
+	*len = n;
+	return copy;
+}
+
+char *
+crypto_describe_pubkey(EVP_PKEY *pkey)
+{
+	char		name[64];
+
+	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA)
+		return psprintf("RSA %d", EVP_PKEY_get_bits(pkey));
+	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC &&
+		EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
+									   name, sizeof(name), NULL) == 1)
+		return psprintf("EC %s",
+						strcmp(name, "prime256v1") == 0 ? "P-256" :
+						strcmp(name, "secp384r1") == 0 ? "P-384" :
+						strcmp(name, "secp521r1") == 0 ? "P-521" : name);
+	ERR_clear_error();
+	return pstrdup("unknown");
+}
+
+void
+crypto_sha256(const void *data, size_t len, unsigned char out[32])
+{
+	unsigned int outlen = 32;
+
+	if (EVP_Digest(data, len, out, &outlen, EVP_sha256(), NULL) != 1)
+		elog(ERROR, "SHA-256 failed");
+}
