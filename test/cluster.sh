@@ -19,7 +19,6 @@ PG_CONFIG_BIN="$PG_BINDIR/pg_config"
 TRACKER_PACKAGES=(
     postgresql-15
     postgresql-server-dev-15
-    libjwt-dev
     libssl-dev
     pkg-config
     make

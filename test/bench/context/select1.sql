@@ -1,0 +1,2 @@
+-- baseline: the cheapest statement a client can send
+SELECT 1;
