@@ -49,6 +49,7 @@ typedef struct ContextEntry
 	char	   *role;			/* NULL when the token names none */
 	Jsonb	   *claims;
 	TimestampTz expires;		/* exp plus leeway */
+	TimestampTz recheck_at;		/* expiry, or earlier retirement of its key */
 } ContextEntry;
 
 static MemoryContext entry_cxt = NULL;
@@ -96,6 +97,14 @@ claim_string(Jsonb *claims, const char *name)
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
+static void
+forget(ContextEntry *entry)
+{
+	if (entry == current)
+		current = NULL;
+	(void) hash_search(entries, entry->digest, HASH_REMOVE, NULL);
+}
+
 /*
  * The context entry of a token, verifying the token unless this backend
  * has already verified it.  Raises 28000 for any token that is not (or no
@@ -119,9 +128,14 @@ lookup_or_verify(const char *token)
 		entry = hash_search(entries, digest, HASH_FIND, NULL);
 		if (entry != NULL)
 		{
-			if (entry->expires <= GetCurrentTimestamp())
+			TimestampTz now = GetCurrentTimestamp();
+
+			if (entry->recheck_at > now)
+				return entry;
+			if (entry->expires <= now)
 				jwt_report_expired(entry->expires);
-			return entry;
+			/* its key has retired since: verify afresh, to say so */
+			forget(entry);
 		}
 	}
 
@@ -147,6 +161,7 @@ lookup_or_verify(const char *token)
 	entry->role = claim_string(vt.claims, "tracker_role");
 	entry->claims = DatumGetJsonbPCopy(JsonbPGetDatum(vt.claims));
 	entry->expires = vt.expires;
+	entry->recheck_at = Min(vt.expires, vt.key_retires);
 	MemoryContextSwitchTo(old);
 	return entry;
 }
@@ -155,8 +170,18 @@ lookup_or_verify(const char *token)
 static ContextEntry *
 resolve(void)
 {
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+
 	if (entries == NULL || entries_generation != invalidation_generation())
 		reset_entries();
+	if (!token_changed && current != NULL && current->recheck_at <= now)
+	{
+		if (current->expires <= now)
+			jwt_report_expired(current->expires);
+		/* its key has retired since: verify afresh, to say so */
+		forget(current);
+		token_changed = true;
+	}
 	if (token_changed)
 	{
 		current = NULL;
@@ -164,8 +189,6 @@ resolve(void)
 			current = lookup_or_verify(tracker_token);
 		token_changed = false;
 	}
-	if (current != NULL && current->expires <= GetCurrentStatementStartTimestamp())
-		jwt_report_expired(current->expires);
 	return current;
 }
 

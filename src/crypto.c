@@ -328,11 +328,20 @@ crypto_check_pubkey(EVP_PKEY *pkey, JwsAlg alg)
 {
 	if (JWS_IS_RSA(alg))
 	{
+		BIGNUM	   *e = NULL;
+		bool		good_e;
+
 		if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
 			return "an RSA key is required";
 		if (EVP_PKEY_get_bits(pkey) < 2048)
 			return "RSA keys must have at least 2048 bits";
-		return NULL;
+		/* NIST SP 800-56B: an odd public exponent, 65537 <= e < 2^256 */
+		good_e = EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) == 1 &&
+			BN_is_odd(e) && BN_num_bits(e) <= 256 && BN_cmp(e, BN_value_one()) > 0 &&
+			BN_get_word(e) >= 65537;
+		BN_free(e);
+		ERR_clear_error();
+		return good_e ? NULL : "the RSA public exponent must be odd and at least 65537";
 	}
 	if (JWS_IS_EC(alg))
 	{

@@ -327,7 +327,8 @@ jwt_verify(const char *token, int len, VerifiedToken *out)
 			   errdetail("The token's signature segment is empty."));
 
 	header_json = decode_segment(token, dot1 - token, "header", &header_len);
-	header = strict_json_object((char *) header_json, header_len, "header");
+	header = strict_json_object((char *) header_json, header_len, "token header",
+								ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION);
 	alg = check_header(header, &kid);
 	key = check_key(kid, alg, now);
 
@@ -335,7 +336,9 @@ jwt_verify(const char *token, int len, VerifiedToken *out)
 	check_signature(key, token, dot2 - token, sig, sig_len);
 
 	payload_json = decode_segment(dot1 + 1, dot2 - (dot1 + 1), "payload", &payload_len);
-	out->claims = strict_json_object((char *) payload_json, payload_len, "payload");
+	out->claims = strict_json_object((char *) payload_json, payload_len, "token payload",
+									   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION);
 	check_claims(out->claims, key, now, out);
 	out->kid = pstrdup(key->kid);
+	out->key_retires = key->retires ? key->retired_at : DT_NOEND;
 }

@@ -18,6 +18,7 @@ typedef struct VerifiedToken
 	char	   *subject;		/* sub */
 	pg_uuid_t	tenant;			/* the tenant claim */
 	TimestampTz expires;		/* exp plus leeway */
+	TimestampTz key_retires;	/* when the signing key retires, or DT_NOEND */
 	TimestampTz issued_at;		/* iat, or 0 when absent */
 	char	   *jti;			/* NULL when absent */
 	char	   *kid;

@@ -31,6 +31,7 @@
 #include "utils/timestamp.h"
 
 #include "base64url.h"
+#include "strict_json.h"
 #include "invalidation.h"
 #include "keys.h"
 
@@ -179,21 +180,16 @@ checked_alg(text *alg_text)
 }
 
 /*
- * Parse a JWK.  jsonb_in's own errors quote the input, which may be a
- * secret, so the text is validated first with a message that quotes
- * nothing.
+ * Parse a JWK as strictly as a token segment.  jsonb_in's own errors
+ * quote the input, which may be a secret; these quote nothing.
  */
 static Jsonb *
 parse_jwk(const char *text, int len)
 {
-	JsonLexContext *lex;
+	char	   *utf8 = pg_server_to_any(text, len, PG_UTF8);
 
-	lex = makeJsonLexContextCstringLen((char *) text, len, GetDatabaseEncoding(), true);
-	if (pg_parse_json(lex, &nullSemAction) != JSON_SUCCESS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the key is not valid JSON")));
-	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+	return strict_json_object(utf8, strlen(utf8), "the JWK",
+							  ERRCODE_INVALID_PARAMETER_VALUE);
 }
 
 /* A base64url member of a JWK, decoded; NULL when absent */
@@ -381,6 +377,12 @@ tracker_key_material(PG_FUNCTION_ARGS)
 		material = jwk_material(alg, parse_jwk(key, keylen), &len);
 	else if (JWS_IS_HMAC(alg))
 	{
+		if (strncmp(start, "-----BEGIN ", 11) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a PEM key cannot be an HMAC secret"),
+					 errdetail("Public keys are public: anyone could sign tokens with one used as a shared secret."),
+					 errhint("Register public keys for RS or ES algorithms.")));
 		material = (unsigned char *) key;
 		len = keylen;
 	}

@@ -8,7 +8,8 @@
  * to the next.  The header and payload of a token are therefore first run
  * through the JSON lexer with a semantic action that tracks the member
  * names of every open object (after unescaping, so "s\u0075b" and "sub"
- * collide), and only then converted to jsonb.
+ * collide), refuses nesting and numbers no token needs, and only then
+ * converts to jsonb.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,22 +25,66 @@
 
 #include "strict_json.h"
 
+/* Deeper than this, a token segment is not plausibly a token */
+#define MAX_NESTING 64
+
+/* Larger decimal exponents than this would overflow jsonb's numeric */
+#define MAX_EXPONENT 1000
+
 typedef struct DupCheckState
 {
 	JsonLexContext *lex;
 	List	   *open_objects;	/* one List of member names per open object */
 	bool		top_is_object;
 	char	   *duplicate;		/* first duplicate member name, if any */
+	const char *what;			/* "token header", "the JWK", for messages */
+	int			sqlstate;		/* raised on every failure */
 } DupCheckState;
+
+static void
+check_nesting(DupCheckState *state)
+{
+	if (state->lex->lex_level >= MAX_NESTING)
+		ereport(ERROR,
+				(errcode(state->sqlstate),
+				 errmsg("%s is nested too deeply", state->what)));
+}
 
 static void
 dup_object_start(void *arg)
 {
 	DupCheckState *state = (DupCheckState *) arg;
 
+	check_nesting(state);
 	if (state->lex->lex_level == 0)
 		state->top_is_object = true;
 	state->open_objects = lcons(NIL, state->open_objects);
+}
+
+static void
+dup_array_start(void *arg)
+{
+	check_nesting((DupCheckState *) arg);
+}
+
+/*
+ * Numbers whose exponent numeric cannot hold would fail later in jsonb_in
+ * with an overflow error instead of a verification error.
+ */
+static void
+dup_scalar(void *arg, char *token, JsonTokenType tokentype)
+{
+	DupCheckState *state = (DupCheckState *) arg;
+	const char *e;
+
+	if (tokentype != JSON_TOKEN_NUMBER)
+		return;
+	e = strpbrk(token, "eE");
+	if (strlen(token) > MAX_EXPONENT ||
+		(e != NULL && (strlen(e + 1) > 5 || labs(strtol(e + 1, NULL, 10)) > MAX_EXPONENT)))
+		ereport(ERROR,
+				(errcode(state->sqlstate),
+				 errmsg("%s has a number out of range", state->what)));
 }
 
 static void
@@ -71,7 +116,7 @@ dup_field_start(void *arg, char *fname, bool isnull)
 }
 
 Jsonb *
-strict_json_object(const char *utf8, int len, const char *what)
+strict_json_object(const char *utf8, int len, const char *what, int sqlstate)
 {
 	JsonLexContext *lex;
 	JsonSemAction sem;
@@ -82,8 +127,8 @@ strict_json_object(const char *utf8, int len, const char *what)
 	if (memchr(utf8, '\0', len) != NULL ||
 		!pg_verify_mbstr(PG_UTF8, utf8, len, true))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-				 errmsg("token %s is not valid UTF-8", what)));
+				(errcode(sqlstate),
+				 errmsg("%s is not valid UTF-8", what)));
 
 	memset(&state, 0, sizeof(state));
 	memset(&sem, 0, sizeof(sem));
@@ -91,19 +136,23 @@ strict_json_object(const char *utf8, int len, const char *what)
 	sem.object_start = dup_object_start;
 	sem.object_end = dup_object_end;
 	sem.object_field_start = dup_field_start;
+	sem.array_start = dup_array_start;
+	sem.scalar = dup_scalar;
 
 	lex = makeJsonLexContextCstringLen((char *) utf8, len, PG_UTF8, true);
 	state.lex = lex;
+	state.what = what;
+	state.sqlstate = sqlstate;
 	rc = pg_parse_json(lex, &sem);
 
 	if (rc != JSON_SUCCESS)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-				 errmsg("token %s is not valid JSON", what)));
+				(errcode(state.sqlstate),
+				 errmsg("%s is not valid JSON", what)));
 	if (!state.top_is_object)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-				 errmsg("token %s is not a JSON object", what)));
+				(errcode(state.sqlstate),
+				 errmsg("%s is not a JSON object", what)));
 	if (state.duplicate != NULL)
 	{
 		/* show at most 64 printable ASCII characters of the name */
@@ -111,8 +160,8 @@ strict_json_object(const char *utf8, int len, const char *what)
 
 		pg_clean_ascii(name);
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-				 errmsg("token %s has a duplicate member", what),
+				(errcode(state.sqlstate),
+				 errmsg("%s has a duplicate member", what),
 				 errdetail("The member \"%s\" appears more than once.",
 						   name)));
 	}

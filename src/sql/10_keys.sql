@@ -125,6 +125,12 @@ BEGIN
 		IF jwk ? 'use' AND jwk ->> 'use' IS DISTINCT FROM 'sig' THEN
 			CONTINUE;			-- an encryption key: not ours to use
 		END IF;
+		IF jwk ->> 'kty' = 'oct' THEN
+			RAISE EXCEPTION 'key "%" in the JWKS document is a shared secret', k_kid
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'A JWKS document is public; a secret in one is known to everyone.',
+					  HINT = 'Register HMAC secrets with tracker.add_key().';
+		END IF;
 		k_alg := CASE
 			WHEN jwk ? 'alg' THEN jwk ->> 'alg'
 			WHEN jwk ->> 'kty' = 'RSA' THEN 'RS256'
@@ -138,10 +144,12 @@ BEGIN
 		END IF;
 		SELECT * INTO old FROM @extschema@.jwt_keys k WHERE k.kid = k_kid;
 		IF FOUND THEN
-			IF old.alg = k_alg AND old.material = @extschema@._key_material(k_alg, jwk::text) THEN
+			IF old.alg = k_alg AND old.material = @extschema@._key_material(k_alg, jwk::text)
+			   AND (old.issuer, old.audience, old.tenant_id)
+				   IS NOT DISTINCT FROM (NULLIF(issuer, ''), NULLIF(audience, ''), tenant_id) THEN
 				CONTINUE;		-- already registered: importing again is harmless
 			END IF;
-			RAISE EXCEPTION 'key "%" already exists with different material', k_kid
+			RAISE EXCEPTION 'key "%" already exists with different material or bindings', k_kid
 				USING ERRCODE = 'duplicate_object',
 					  HINT = 'Keys are never replaced: retire the old kid first, or give the new key another kid.';
 		END IF;
