@@ -14,6 +14,7 @@ OBJS = \
 	src/registry.o \
 	src/jwt.o \
 	src/context.o \
+	src/caller.o \
 	src/sign.o
 
 # The install script is assembled from the pieces under src/sql, in name order.

@@ -1,67 +1,160 @@
--- demo/demo.sql: the verified tenant context, shown end to end.
--- Run by `make demo` (demo/run) as the cluster's superuser in database tracker_demo.
+-- demo/demo.sql: the seeds' two sample companies, end to end.
+-- Run by `make demo` (demo/run) as the cluster's superuser, who is also the
+-- platform operator here, in database tracker_demo.
 \set ON_ERROR_STOP 1
 \pset footer off
 \set QUIET 1
+\set SHOW_CONTEXT never
 SET client_min_messages = warning;
 
 \echo
-\echo '== 1. Install the extension and register a signing key (operators only)'
+\echo '== 1. Install tracker and register a signing key (operators only; the secret is never shown)'
 CREATE EXTENSION tracker;
--- A fresh random 256-bit secret; it is stored, never printed.
 SELECT tracker.add_key('demo-hs256', 'HS256',
-                       replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))
-       AS registered_kid;
+                       replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''));
 SELECT kid, alg, key_type, active FROM tracker.list_keys();
 
 \echo
-\echo '== 2. Mint tokens for two tenants (what an identity provider would do)'
-SELECT tracker.sign_token('{"sub": "john@techstart.com",
-                            "tenant_id": "0c0a0001-0000-4000-8000-000000000001",
-                            "tracker_role": "user"}', 'demo-hs256') AS techstart_token \gset
-SELECT tracker.sign_token('{"sub": "mike@devcorp.com",
-                            "tenant_id": "0c0a0002-0000-4000-8000-000000000002",
-                            "tracker_role": "admin"}', 'demo-hs256') AS devcorp_token \gset
-\echo 'two tokens minted (not shown)'
+\echo '== 2. Provision the seeds'' companies and their users (operator)'
+SELECT tracker.create_tenant('techstart', 'TechStart Solutions', 'basic') AS techstart \gset
+SELECT tracker.create_tenant('devcorp', 'DevCorp Enterprise', 'premium') AS devcorp \gset
+SELECT tracker.add_user(:'techstart', 'admin@techstart.com', 'admin@techstart.com', 'super_admin', 'TechStart Admin'),
+       tracker.add_user(:'techstart', 'john@techstart.com', 'john@techstart.com', 'user', 'John'),
+       tracker.add_user(:'techstart', 'sarah@techstart.com', 'sarah@techstart.com', 'user', 'Sarah'),
+       tracker.add_user(:'devcorp', 'admin@devcorp.com', 'admin@devcorp.com', 'super_admin', 'DevCorp Admin'),
+       tracker.add_user(:'devcorp', 'mike@devcorp.com', 'mike@devcorp.com', 'admin', 'Mike'),
+       tracker.add_user(:'devcorp', 'lisa@devcorp.com', 'lisa@devcorp.com', 'user', 'Lisa'),
+       tracker.add_user(:'devcorp', 'alex@devcorp.com', 'alex@devcorp.com', 'user', 'Alex') \gset
+SELECT slug, name, tier, max_users, key_prefix, data_schema FROM tracker.tenants ORDER BY created_at;
 
+-- Tokens as the identity provider would mint them (valid for 8 hours).
+CREATE TEMP TABLE demo_tokens AS
+SELECT u.subject, t.slug,
+       tracker.sign_token(jsonb_build_object('sub', u.subject, 'tenant_id', u.tenant_id,
+                                             'exp', extract(epoch FROM now() + interval '8 hours')::bigint),
+                          'demo-hs256') AS token
+FROM tracker_pool.users u JOIN tracker.tenants t ON t.id = u.tenant_id;
+GRANT SELECT ON demo_tokens TO PUBLIC;
+SELECT token AS admin_ts FROM demo_tokens WHERE subject = 'admin@techstart.com' \gset
+SELECT token AS john FROM demo_tokens WHERE subject = 'john@techstart.com' \gset
+SELECT token AS sarah FROM demo_tokens WHERE subject = 'sarah@techstart.com' \gset
+SELECT token AS admin_dc FROM demo_tokens WHERE subject = 'admin@devcorp.com' \gset
+SELECT token AS mike FROM demo_tokens WHERE subject = 'mike@devcorp.com' \gset
+SELECT token AS lisa FROM demo_tokens WHERE subject = 'lisa@devcorp.com' \gset
+SELECT token AS alex FROM demo_tokens WHERE subject = 'alex@devcorp.com' \gset
+
+-- Everything below runs as an ordinary login role; only tokens differ.
 DROP ROLE IF EXISTS demo_app;
 CREATE ROLE demo_app LOGIN IN ROLE tracker_user;
 SET ROLE demo_app;
 
 \echo
-\echo '== 3. As an ordinary tenant-user role: no token, no context'
-SELECT tracker.current_tenant() AS tenant, tracker.current_subject() AS subject;
+\echo '== 3. Each company enters its own data, as its own users (seed 001, and a few more)'
+-- TechStart: the super admin sets up the team; Sarah reports, the admin assigns.
+SELECT tracker.authenticate(:'admin_ts') IS NOT NULL AS admin_techstart;
+SELECT tracker.create_team('Backend Development', 'Responsible for server-side development and APIs',
+                           (SELECT id FROM users WHERE subject = 'john@techstart.com')) AS backend \gset
+SELECT count(tracker.add_team_member(:'backend', id)) AS members_added FROM users WHERE subject = 'sarah@techstart.com';
+INSERT INTO issues (title, description, priority, issue_type)
+VALUES ('Upgrade the database driver', 'Security fixes in the new release', 'medium', 'task');
+
+SELECT tracker.authenticate(:'sarah') IS NOT NULL AS sarah;
+INSERT INTO issues (title, description, priority, issue_type, due_date, labels, estimated_hours, story_points)
+VALUES ('User login page loading slowly',
+        'Users reporting that the login page takes more than 5 seconds to load',
+        'high', 'bug', current_date + 5, '{performance,login,urgent}', 8, 3);
+INSERT INTO issues (title, issue_type, assignee_id)
+VALUES ('Write onboarding notes', 'task', tracker.current_user_id());
+
+SELECT tracker.authenticate(:'admin_ts') IS NOT NULL AS admin_techstart;
+UPDATE issues SET assignee_id = (SELECT id FROM users WHERE subject = 'john@techstart.com'),
+                  team_id = :'backend'
+WHERE title = 'User login page loading slowly';
+INSERT INTO comments (issue_id, content, internal)
+SELECT id, 'Customer escalation: keep an eye on this one.', true FROM issues WHERE key = 'TECH-2';
+
+SELECT tracker.authenticate(:'john') IS NOT NULL AS john;
+INSERT INTO comments (issue_id, content, mentions)
+SELECT i.id, 'I can reproduce this on staging. @sarah can you share the browser logs?',
+       ARRAY[(SELECT id FROM users WHERE subject = 'sarah@techstart.com')]
+FROM issues i WHERE i.key = 'TECH-2';
+
+-- DevCorp: Mike leads Frontend Experience; the seed's dark-mode feature.
+SELECT tracker.authenticate(:'admin_dc') IS NOT NULL AS admin_devcorp;
+SELECT tracker.create_team('Frontend Experience', 'User interface and experience',
+                           (SELECT id FROM users WHERE subject = 'mike@devcorp.com')) AS frontend \gset
+SELECT count(tracker.add_team_member(:'frontend', id)) AS members_added FROM users WHERE subject IN ('lisa@devcorp.com', 'alex@devcorp.com');
+INSERT INTO issues (title, description, priority, issue_type, assignee_id, team_id, due_date, labels, estimated_hours, story_points)
+VALUES ('Add dark mode theme option', 'Users have requested a dark mode theme for better viewing experience',
+        'medium', 'feature', (SELECT id FROM users WHERE subject = 'mike@devcorp.com'), :'frontend',
+        current_date + 20, '{ui,enhancement,user-request}', 16, 5),
+       ('Security audit follow-up', 'Findings of the yearly audit', 'critical', 'task', NULL, NULL,
+        current_date + 10, '{security}', 24, 8);
+SELECT tracker.authenticate(:'mike') IS NOT NULL AS mike;
+UPDATE issues SET status = 'in_progress' WHERE key = 'DEVC-1';
+INSERT INTO comments (issue_id, content, mentions)
+SELECT i.id, 'Started on the colour palette. @lisa please review the mockups.',
+       ARRAY[(SELECT id FROM users WHERE subject = 'lisa@devcorp.com')]
+FROM issues i WHERE i.key = 'DEVC-1';
+INSERT INTO issues (title, priority, issue_type, assignee_id)
+VALUES ('Fix rounding in the checkout total', 'high', 'bug', (SELECT id FROM users WHERE subject = 'alex@devcorp.com'));
 
 \echo
-\echo '== 4. Authenticate as TechStart (john), then as DevCorp (mike)'
-SELECT tracker.authenticate(:'techstart_token') ->> 'sub' AS authenticated;
-SELECT tracker.current_tenant() AS tenant, tracker.current_subject() AS subject,
-       tracker.current_role() AS role;
-SELECT tracker.authenticate(:'devcorp_token') ->> 'sub' AS authenticated;
-SELECT tracker.current_tenant() AS tenant, tracker.current_subject() AS subject,
-       tracker.current_role() AS role;
+\echo '== 4. What each user sees (same SQL for everyone: SELECT ... FROM issues)'
+CREATE FUNCTION pg_temp.sees(token text) RETURNS TABLE (who text, role text, issues text, comments bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM tracker.authenticate(token);
+	RETURN QUERY EXECUTE
+		'SELECT tracker.current_subject(), tracker.current_role(),
+		        (SELECT coalesce(string_agg(key, '', '' ORDER BY number), ''(none)'') FROM issues),
+		        (SELECT count(*) FROM comments)';
+END $$;
+SELECT s.* FROM (VALUES (1, :'john'), (2, :'sarah'), (3, :'admin_ts'),
+                        (4, :'mike'), (5, :'lisa'), (6, :'alex'), (7, :'admin_dc')) v(n, t),
+     LATERAL pg_temp.sees(v.t) s ORDER BY v.n;
 
 \echo
-\echo '== 5. Forgeries are refused'
+\echo '== 5. The rules at work, as John (a plain user at TechStart)'
+SELECT tracker.authenticate(:'john') IS NOT NULL AS john;
+\echo '-- allowed: John moves his assigned issue along and records an estimate'
+UPDATE issues SET status = 'in_progress', estimated_hours = 6 WHERE key = 'TECH-2'
+RETURNING key, status, estimated_hours;
 \set ON_ERROR_STOP 0
-\echo '-- a token whose payload was edited to claim TechStart, keeping DevCorp''s signature:'
-SELECT tracker.authenticate(split_part(:'devcorp_token', '.', 1) || '.' ||
-                            split_part(:'techstart_token', '.', 2) || '.' ||
-                            split_part(:'devcorp_token', '.', 3));
-\echo '-- an unsigned token (alg none):'
-SELECT tracker.authenticate('eyJhbGciOiJub25lIiwia2lkIjoiZGVtby1oczI1NiJ9.' ||
-                            split_part(:'techstart_token', '.', 2) || '.');
-\echo '-- setting a variable instead of presenting a token:'
-SELECT set_config('tracker.tenant_id', '0c0a0001-0000-4000-8000-000000000001', false);
-\echo '-- placing a forged token in tracker.token directly: verified at first use'
-SET tracker.token = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJldmUifQ.c2lnbmF0dXJl';
-SELECT tracker.current_tenant();
+\echo '-- refused: a plain user may not retitle an issue'
+UPDATE issues SET title = 'Login is fine actually' WHERE key = 'TECH-2';
+\echo '-- refused: a plain user may not delete an issue'
+DELETE FROM issues WHERE key = 'TECH-2';
+\echo '-- allowed by the workflow: in_progress -> in_review'
+UPDATE issues SET status = 'in_review' WHERE key = 'TECH-2' RETURNING key, status;
+\echo '-- refused: in_review may not go back to open'
+UPDATE issues SET status = 'open' WHERE key = 'TECH-2';
+\echo '-- refused: a cross-tenant read finds nothing, even naming DevCorp''s tenant and key'
+SELECT count(*) AS devcorp_rows_visible FROM tracker_pool.issues
+WHERE tenant_id = :'devcorp' OR key LIKE 'DEVC-%';
+\echo '-- refused: a cross-tenant write'
+INSERT INTO tracker_pool.issues (tenant_id, title) VALUES (:'devcorp', 'planted');
+\echo '-- refused: a forged token (DevCorp''s admin payload under John''s signature)'
+SELECT tracker.authenticate(split_part(:'john', '.', 1) || '.' ||
+                            split_part(:'admin_dc', '.', 2) || '.' ||
+                            split_part(:'john', '.', 3));
+\echo '-- refused: claiming a tenant by setting a variable'
+SELECT set_config('tracker.tenant_id', :'devcorp', false);
+SET request.jwt.claims = '{"tenant_id": "0", "sub": "admin@devcorp.com"}';
+SELECT tracker.current_subject() AS still;
 \set ON_ERROR_STOP 1
-RESET tracker.token;
-SELECT tracker.current_tenant() AS tenant_after_reset;
 
-RESET ROLE;
 \echo
-\echo 'The demo cluster keeps running. Connect with the command printed below;'
-\echo 'mint a token with tracker.sign_token(...) as the superuser, then call'
-\echo 'tracker.authenticate(token) as any member of tracker_user.'
+\echo '== 6. Operators act on tenants; the change reaches every session at once'
+RESET ROLE;
+SELECT tracker.set_user_role(id, 'admin', tenant_id) AS sarah_promoted FROM tracker_pool.users WHERE subject = 'sarah@techstart.com';
+SET ROLE demo_app;
+SELECT tracker.authenticate(:'sarah') IS NOT NULL AS sarah;
+SELECT tracker.current_role() AS sarah_is_now, count(*) AS issues_she_sees FROM issues;
+RESET ROLE;
+SELECT tracker.set_user_role(id, 'user', tenant_id) AS sarah_back_to_user FROM tracker_pool.users WHERE subject = 'sarah@techstart.com';
+
+\echo
+\echo '== Ready tokens for the demo users (valid 8 hours). Connect as demo_app (see below), then:'
+\echo '   SELECT tracker.authenticate(''<token>'');  SELECT key, title, status FROM issues;'
+SELECT slug AS tenant, subject AS user, token FROM demo_tokens ORDER BY slug DESC, subject;

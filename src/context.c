@@ -4,7 +4,9 @@
  *	  The session's tenant context, and the SQL functions that read it.
  *
  * The context is the raw token held in the setting tracker.token, and
- * nothing else.  Whoever sets that setting, by tracker.authenticate(), by
+ * nothing else.  What it yields is the token's tenant and subject, and the
+ * database's answer for them: the user's id, role and teams, read from the
+ * tenant's data schema when the token is first verified.  Whoever sets that setting, by tracker.authenticate(), by
  * SET, by a pooler or by PostgreSQL itself (transaction end, savepoint
  * rollback, a parallel worker restoring its leader's settings), the token
  * is verified before any context function answers from it.  A per-backend
@@ -30,6 +32,8 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 
 #include "context.h"
 #include "crypto.h"
@@ -46,10 +50,14 @@ typedef struct ContextEntry
 	unsigned char digest[32];	/* hash key: SHA-256 of the token */
 	pg_uuid_t	tenant;
 	char	   *subject;
-	char	   *role;			/* NULL when the token names none */
 	Jsonb	   *claims;
 	TimestampTz expires;		/* exp plus leeway */
 	TimestampTz recheck_at;		/* expiry, or earlier retirement of its key */
+	/* from the database, not from the token */
+	pg_uuid_t	user_id;
+	char		role[MEMBER_ROLE_MAXLEN];
+	char		data_schema[NAMEDATALEN];
+	ArrayType  *teams;			/* uuid[] of the user's teams */
 } ContextEntry;
 
 static MemoryContext entry_cxt = NULL;
@@ -85,16 +93,32 @@ reset_entries(void)
 	token_changed = true;
 }
 
-static char *
-claim_string(Jsonb *claims, const char *name)
-{
-	JsonbValue	buf;
-	JsonbValue *v = getKeyJsonValueFromContainer(&claims->root, name,
-												 strlen(name), &buf);
+#define REJECT(...) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), __VA_ARGS__))
 
-	if (v == NULL || v->type != jbvString)
-		return NULL;
-	return pnstrdup(v->val.string.val, v->val.string.len);
+/*
+ * The database's word on a verified token: its tenant must be registered
+ * and active, its subject an active user of that tenant, and it must have
+ * been issued after the user's tokens were last revoked.  The role and the
+ * teams come from the user's rows, never from the token.
+ */
+static void
+check_membership(VerifiedToken *vt, TenantRecord *tenant, MemberRecord *member)
+{
+	if (!registry_tenant(&vt->tenant, tenant))
+		REJECT(errmsg("token tenant is not registered"));
+	if (strcmp(tenant->status, "active") != 0)
+		REJECT(errmsg("tenant is %s", tenant->status),
+			   errhint("Only an operator can reactivate a tenant."));
+	if (!registry_member(tenant->data_schema, &vt->tenant, vt->subject, member))
+		REJECT(errmsg("user \"%s\" is not a member of this tenant", vt->subject));
+	if (!member->active)
+		REJECT(errmsg("user \"%s\" has been deactivated", vt->subject));
+	if (member->revokes &&
+		(vt->issued_at == 0 || vt->issued_at < member->tokens_valid_after))
+		REJECT(errmsg("token was issued before the user's tokens were revoked"),
+			   errhint("Request a new token from the identity provider."));
 }
 
 static void
@@ -117,6 +141,10 @@ lookup_or_verify(const char *token)
 	unsigned char digest[32];
 	ContextEntry *entry;
 	VerifiedToken vt;
+	TenantRecord tenant;
+	MemberRecord member;
+	pg_uuid_t  *teams;
+	int			nteams;
 	MemoryContext old;
 
 	if (entries == NULL || entries_generation != invalidation_generation())
@@ -144,6 +172,9 @@ lookup_or_verify(const char *token)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("token has been revoked")));
+	check_membership(&vt, &tenant, &member);
+	nteams = registry_member_teams(tenant.data_schema, &vt.tenant,
+								   &member.user_id, &teams);
 
 	if (hash_get_num_entries(entries) >= MAX_CACHED_CONTEXTS)
 	{
@@ -158,10 +189,20 @@ lookup_or_verify(const char *token)
 	old = MemoryContextSwitchTo(entry_cxt);
 	entry->tenant = vt.tenant;
 	entry->subject = pstrdup(vt.subject);
-	entry->role = claim_string(vt.claims, "tracker_role");
 	entry->claims = DatumGetJsonbPCopy(JsonbPGetDatum(vt.claims));
 	entry->expires = vt.expires;
 	entry->recheck_at = Min(vt.expires, vt.key_retires);
+	entry->user_id = member.user_id;
+	strlcpy(entry->role, member.role, sizeof(entry->role));
+	strlcpy(entry->data_schema, tenant.data_schema, sizeof(entry->data_schema));
+	{
+		Datum	   *elems = palloc(Max(nteams, 1) * sizeof(Datum));
+
+		for (int i = 0; i < nteams; i++)
+			elems[i] = UUIDPGetDatum(&teams[i]);
+		entry->teams = construct_array(elems, nteams, UUIDOID, UUID_LEN, false,
+									   TYPALIGN_CHAR);
+	}
 	MemoryContextSwitchTo(old);
 	return entry;
 }
@@ -215,6 +256,12 @@ tracker_authenticate(PG_FUNCTION_ARGS)
 							 PGC_USERSET, PGC_S_SESSION,
 							 local ? GUC_ACTION_LOCAL : GUC_ACTION_SET,
 							 true, 0, false);
+	/* the tenant's data schema first, so tables need no schema name */
+	(void) set_config_option("search_path",
+							 psprintf("%s, public", quote_identifier(entry->data_schema)),
+							 PGC_USERSET, PGC_S_SESSION,
+							 local ? GUC_ACTION_LOCAL : GUC_ACTION_SET,
+							 true, 0, false);
 	current = entry;
 	token_changed = false;
 
@@ -255,9 +302,37 @@ tracker_current_role(PG_FUNCTION_ARGS)
 {
 	ContextEntry *entry = resolve();
 
-	if (entry == NULL || entry->role == NULL)
+	if (entry == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(entry->role));
+}
+
+PG_FUNCTION_INFO_V1(tracker_current_user_id);
+
+Datum
+tracker_current_user_id(PG_FUNCTION_ARGS)
+{
+	ContextEntry *entry = resolve();
+	pg_uuid_t  *result;
+
+	if (entry == NULL)
+		PG_RETURN_NULL();
+	result = palloc(sizeof(pg_uuid_t));
+	*result = entry->user_id;
+	PG_RETURN_UUID_P(result);
+}
+
+PG_FUNCTION_INFO_V1(tracker_current_teams);
+
+/* The user's teams, for policies: team_id = ANY (tracker.current_teams()) */
+Datum
+tracker_current_teams(PG_FUNCTION_ARGS)
+{
+	ContextEntry *entry = resolve();
+
+	if (entry == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_ARRAYTYPE_P(DatumGetArrayTypePCopy(PointerGetDatum(entry->teams)));
 }
 
 PG_FUNCTION_INFO_V1(tracker_claims);

@@ -1,41 +1,65 @@
 /*-------------------------------------------------------------------------
  *
  * registry.c
- *	  Index lookups in the platform tables that token verification reads.
+ *	  Index lookups in the tables that token verification reads.
  *
  * Like the key cache, these read with plain index scans and a fresh
- * catalog snapshot, without privilege checks: a tenant user's session
- * must be able to verify its token but never read these tables itself.
- * They run only when a token is verified for the first time in a backend;
- * changes reach cached contexts through invalidation.c.
+ * catalog snapshot, without privilege checks or row-level security: a
+ * tenant user's session must be able to establish its context but never
+ * read these tables beyond what its policies allow.  They run only when a
+ * token is verified for the first time in a backend; changes to the rows
+ * reach cached contexts through invalidation.c.  Columns are found by
+ * name, and indexes by the names the data-schema definition gives them.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "parser/parse_relation.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 
 #include "registry.h"
 
 static Oid
-tracker_relid(const char *relname)
+relation_in(const char *schema, const char *relname)
 {
-	Oid			nsp = get_namespace_oid("tracker", false);
-	Oid			relid = get_relname_relid(relname, nsp);
+	Oid			nsp = get_namespace_oid(schema, true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"tracker.%s\" does not exist", relname),
-				 errhint("The tracker extension is damaged: reinstall it.")));
+				 errmsg("relation \"%s.%s\" does not exist", schema, relname),
+				 errhint("The tracker extension or a data schema is damaged.")));
 	return relid;
+}
+
+static Datum
+column(HeapTuple tuple, Relation rel, const char *name, bool *isnull)
+{
+	int			attnum = attnameAttNum(rel, name, false);
+
+	if (attnum == InvalidAttrNumber)
+		elog(ERROR, "relation \"%s\" has no column \"%s\"",
+			 RelationGetRelationName(rel), name);
+	return heap_getattr(tuple, attnum, RelationGetDescr(rel), isnull);
+}
+
+static void
+copy_text(Datum d, char *dst, int size)
+{
+	char	   *s = TextDatumGetCString(d);
+
+	strlcpy(dst, s, size);
 }
 
 bool
@@ -46,13 +70,109 @@ registry_jti_revoked(const char *jti)
 	ScanKeyData key;
 	bool		found;
 
-	rel = table_open(tracker_relid("revoked_tokens"), AccessShareLock);
+	rel = table_open(relation_in("tracker", "revoked_tokens"), AccessShareLock);
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ,
 				CStringGetTextDatum(jti));
-	scan = systable_beginscan(rel, tracker_relid("revoked_tokens_pkey"), true,
-							  NULL, 1, &key);
+	scan = systable_beginscan(rel, relation_in("tracker", "revoked_tokens_pkey"),
+							  true, NULL, 1, &key);
 	found = HeapTupleIsValid(systable_getnext(scan));
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return found;
+}
+
+bool
+registry_tenant(const pg_uuid_t *tenant, TenantRecord *out)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	bool		isnull;
+
+	rel = table_open(relation_in("tracker", "tenants"), AccessShareLock);
+	ScanKeyInit(&key, attnameAttNum(rel, "id", false), BTEqualStrategyNumber,
+				F_UUID_EQ, UUIDPGetDatum(tenant));
+	scan = systable_beginscan(rel, relation_in("tracker", "tenants_pkey"),
+							  true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		copy_text(column(tuple, rel, "status", &isnull), out->status,
+				  sizeof(out->status));
+		strlcpy(out->data_schema,
+				NameStr(*DatumGetName(column(tuple, rel, "data_schema", &isnull))),
+				sizeof(out->data_schema));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return HeapTupleIsValid(tuple);
+}
+
+bool
+registry_member(const char *schema, const pg_uuid_t *tenant,
+				const char *subject, MemberRecord *out)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData keys[2];
+	HeapTuple	tuple;
+	bool		isnull;
+	Datum		d;
+
+	rel = table_open(relation_in(schema, "users"), AccessShareLock);
+	ScanKeyInit(&keys[0], attnameAttNum(rel, "tenant_id", false),
+				BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(tenant));
+	ScanKeyInit(&keys[1], attnameAttNum(rel, "subject", false),
+				BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(subject));
+	scan = systable_beginscan(rel, relation_in(schema, "users_subject_key"),
+							  true, NULL, 2, keys);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		out->user_id = *DatumGetUUIDP(column(tuple, rel, "id", &isnull));
+		copy_text(column(tuple, rel, "role", &isnull), out->role, sizeof(out->role));
+		out->active = DatumGetBool(column(tuple, rel, "active", &isnull));
+		d = column(tuple, rel, "tokens_valid_after", &isnull);
+		out->revokes = !isnull;
+		out->tokens_valid_after = isnull ? 0 : DatumGetTimestampTz(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return HeapTupleIsValid(tuple);
+}
+
+int
+registry_member_teams(const char *schema, const pg_uuid_t *tenant,
+					  const pg_uuid_t *user, pg_uuid_t **teams)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData keys[2];
+	HeapTuple	tuple;
+	int			n = 0;
+	int			size = 8;
+
+	*teams = palloc(size * sizeof(pg_uuid_t));
+	rel = table_open(relation_in(schema, "team_members"), AccessShareLock);
+	ScanKeyInit(&keys[0], attnameAttNum(rel, "tenant_id", false),
+				BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(tenant));
+	ScanKeyInit(&keys[1], attnameAttNum(rel, "user_id", false),
+				BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(user));
+	scan = systable_beginscan(rel, relation_in(schema, "team_members_user_idx"),
+							  true, NULL, 2, keys);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+
+		if (n == size)
+		{
+			size *= 2;
+			*teams = repalloc(*teams, size * sizeof(pg_uuid_t));
+		}
+		(*teams)[n++] = *DatumGetUUIDP(column(tuple, rel, "team_id", &isnull));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return n;
 }

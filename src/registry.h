@@ -1,14 +1,46 @@
 /*-------------------------------------------------------------------------
  *
  * registry.h
- *	  Lookups in the platform tables that verification needs beyond keys.
+ *	  Lookups in the tables that verification needs beyond keys: revoked
+ *	  tokens, the tenant registry, and the tenant's own users and teams.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef TRACKER_REGISTRY_H
 #define TRACKER_REGISTRY_H
 
+#include "datatype/timestamp.h"
+#include "utils/uuid.h"
+
+#define MEMBER_ROLE_MAXLEN 32
+
+typedef struct TenantRecord
+{
+	char		status[32];
+	char		data_schema[NAMEDATALEN];
+} TenantRecord;
+
+typedef struct MemberRecord
+{
+	pg_uuid_t	user_id;
+	char		role[MEMBER_ROLE_MAXLEN];
+	bool		active;
+	bool		revokes;		/* tokens_valid_after is set */
+	TimestampTz tokens_valid_after;
+} MemberRecord;
+
 /* Is this jti in tracker.revoked_tokens? */
 extern bool registry_jti_revoked(const char *jti);
+
+/* The tenant's row in tracker.tenants; false when there is none */
+extern bool registry_tenant(const pg_uuid_t *tenant, TenantRecord *out);
+
+/* The tenant's user with this subject, in its data schema; false when none */
+extern bool registry_member(const char *schema, const pg_uuid_t *tenant,
+							const char *subject, MemberRecord *out);
+
+/* The teams the user belongs to, palloc'd; returns how many */
+extern int	registry_member_teams(const char *schema, const pg_uuid_t *tenant,
+								  const pg_uuid_t *user, pg_uuid_t **teams);
 
 #endif

@@ -30,7 +30,31 @@ LANGUAGE C
 STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'tracker_current_role';
 COMMENT ON FUNCTION @extschema@.current_role() IS
-'The tenant role of the verified context, or NULL when there is none.';
+'The role (user, admin or super_admin) of the context''s user, from the tenant''s user table; NULL when there is no context.';
+
+CREATE FUNCTION @extschema@.current_user_id()
+RETURNS uuid
+LANGUAGE C
+STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'tracker_current_user_id';
+COMMENT ON FUNCTION @extschema@.current_user_id() IS
+'The id of the tenant''s user row for the verified context, or NULL when there is none.';
+
+CREATE FUNCTION @extschema@.current_teams()
+RETURNS uuid[]
+LANGUAGE C
+STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'tracker_current_teams';
+COMMENT ON FUNCTION @extschema@.current_teams() IS
+'The teams the context''s user belongs to, or NULL when there is no context.';
+
+CREATE FUNCTION @extschema@._caller_is_operator()
+RETURNS boolean
+LANGUAGE C
+STABLE
+AS 'MODULE_PATHNAME', 'tracker_caller_is_operator';
+COMMENT ON FUNCTION @extschema@._caller_is_operator() IS
+'True when the session''s role (not a SECURITY DEFINER owner) is a superuser or a member of tracker_operator.';
 
 CREATE FUNCTION @extschema@.claims()
 RETURNS jsonb
@@ -55,10 +79,14 @@ REVOKE ALL ON FUNCTION @extschema@.current_tenant() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.current_subject() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.current_role() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.claims() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.current_user_id() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.current_teams() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._caller_is_operator() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.sign_token(jsonb, text) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION @extschema@.authenticate(text, boolean),
 	@extschema@.current_tenant(), @extschema@.current_subject(),
-	@extschema@.current_role(), @extschema@.claims()
+	@extschema@.current_role(), @extschema@.claims(),
+	@extschema@.current_user_id(), @extschema@.current_teams()
 	TO tracker_user, tracker_anon, tracker_operator;
 GRANT EXECUTE ON FUNCTION @extschema@.sign_token(jsonb, text) TO tracker_operator;

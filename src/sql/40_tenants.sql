@@ -1,0 +1,221 @@
+-- tracker: the tenant registry and tenant provisioning (operators)
+
+CREATE FUNCTION @extschema@.tier_defaults(tier text,
+	OUT storage text, OUT max_users integer, OUT api_calls_per_month integer)
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT d.storage, d.max_users, d.api_calls
+	FROM (VALUES ('basic', 'pooled', 5, 1000),
+				 ('standard', 'pooled', 10, 5000),
+				 ('premium', 'pooled', 25, 10000),
+				 ('platinum', 'silo', NULL::integer, NULL::integer))
+		 AS d (tier, storage, max_users, api_calls)
+	WHERE d.tier = tier_defaults.tier
+$$;
+COMMENT ON FUNCTION @extschema@.tier_defaults(text) IS
+'Storage model and default limits of a tier; NULL limits are set per tenant.';
+
+CREATE TABLE @extschema@.tenants (
+	id			uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+	slug		text COLLATE "C" NOT NULL UNIQUE
+				CHECK (slug ~ '^[a-z][a-z0-9-]{1,38}[a-z0-9]$'),
+	name		text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(name)) BETWEEN 1 AND 200),
+	tier		@extschema@.tier NOT NULL,
+	status		@extschema@.tenant_status NOT NULL DEFAULT 'active',
+	max_users	integer CHECK (max_users > 0),
+	api_calls_per_month integer CHECK (api_calls_per_month > 0),
+	key_prefix	text COLLATE "C" NOT NULL CHECK (key_prefix ~ '^[A-Z][A-Z0-9]{0,9}$'),
+	data_schema name NOT NULL,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE @extschema@.tenants IS
+'The tenant registry: one row per company. A tenant user sees its own row only.';
+COMMENT ON COLUMN @extschema@.tenants.slug IS 'Short unique name: lower-case letters, digits and hyphens.';
+COMMENT ON COLUMN @extschema@.tenants.max_users IS 'Most active users allowed; NULL means no limit.';
+COMMENT ON COLUMN @extschema@.tenants.api_calls_per_month IS 'API calls allowed per month; NULL means no limit.';
+COMMENT ON COLUMN @extschema@.tenants.key_prefix IS 'Prefix of the tenant''s issue keys, as in TECH-42.';
+COMMENT ON COLUMN @extschema@.tenants.data_schema IS 'The schema that holds the tenant''s rows: tracker_pool, or its own silo.';
+
+ALTER TABLE @extschema@.tenants ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.tenants FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenants_own ON @extschema@.tenants FOR SELECT TO tracker_user
+	USING (id OPERATOR(pg_catalog.=) @extschema@.current_tenant());
+CREATE POLICY tenants_operator ON @extschema@.tenants FOR SELECT TO tracker_operator
+	USING (true);
+REVOKE ALL ON @extschema@.tenants FROM PUBLIC;
+GRANT SELECT ON @extschema@.tenants TO tracker_user, tracker_operator;
+
+-- A suspended tenant or a changed data schema must reach cached contexts.
+CREATE TRIGGER tenants_invalidate
+	AFTER UPDATE OR DELETE OR TRUNCATE ON @extschema@.tenants
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.tenants', '');
+
+-- Key and token tables hold no tenant rows, but nothing but the owner
+-- (and the C verifier) should read them: RLS with no policy makes sure.
+ALTER TABLE @extschema@.jwt_keys ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.jwt_keys FORCE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.revoked_tokens ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.revoked_tokens FORCE ROW LEVEL SECURITY;
+
+CREATE FUNCTION @extschema@._require_operator(action text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT @extschema@._caller_is_operator() THEN
+		RAISE EXCEPTION 'permission denied to %', action
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Only members of tracker_operator can do this.';
+	END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._require_operator(text) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@._tenant(tenant uuid)
+RETURNS @extschema@.tenants
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t @extschema@.tenants;
+BEGIN
+	SELECT * INTO t FROM @extschema@.tenants WHERE id = tenant;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'tenant % does not exist', tenant
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	RETURN t;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._tenant(uuid) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.create_tenant(slug text, name text, tier text,
+										  key_prefix text DEFAULT NULL,
+										  tenant_id uuid DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	d		record;
+	schema	name;
+	prefix	text := key_prefix;
+	id		uuid;
+BEGIN
+	PERFORM @extschema@._require_operator('create tenants');
+	SELECT * INTO d FROM @extschema@.tier_defaults(tier);
+	IF d.storage IS NULL THEN
+		RAISE EXCEPTION 'unknown tier "%"', tier
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The tiers are basic, standard, premium and platinum.';
+	END IF;
+	IF slug IS NULL OR slug !~ '^[a-z][a-z0-9-]{1,38}[a-z0-9]$' THEN
+		RAISE EXCEPTION 'invalid tenant slug "%"', slug
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A slug has 3 to 40 lower-case letters, digits and hyphens, starting with a letter.';
+	END IF;
+	IF name IS NULL OR length(btrim(name)) NOT BETWEEN 1 AND 200 THEN
+		RAISE EXCEPTION 'a tenant name must have 1 to 200 characters'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF prefix IS NULL THEN
+		prefix := left(upper(regexp_replace(slug, '[^a-z0-9]', '', 'g')), 4);
+	ELSIF prefix !~ '^[A-Z][A-Z0-9]{0,9}$' THEN
+		RAISE EXCEPTION 'invalid issue key prefix "%"', prefix
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A prefix has 1 to 10 upper-case letters and digits, starting with a letter.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.tenants t
+			   WHERE t.slug = create_tenant.slug OR t.id = create_tenant.tenant_id) THEN
+		RAISE EXCEPTION 'tenant "%" already exists', COALESCE(slug, tenant_id::text)
+			USING ERRCODE = 'duplicate_object';
+	END IF;
+
+	schema := CASE d.storage WHEN 'silo' THEN 'tenant_' || replace(slug, '-', '_')
+						     ELSE 'tracker_pool' END;
+	PERFORM @extschema@._create_data_schema(schema);
+
+	INSERT INTO @extschema@.tenants (id, slug, name, tier, max_users, api_calls_per_month,
+									 key_prefix, data_schema)
+	VALUES (COALESCE(tenant_id, gen_random_uuid()), slug, btrim(name), tier,
+			d.max_users, d.api_calls_per_month, prefix, schema)
+	RETURNING tenants.id INTO id;
+	EXECUTE format('INSERT INTO %I.issue_counters (tenant_id) VALUES ($1)', schema) USING id;
+	RETURN id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.create_tenant(text, text, text, text, uuid) IS
+'Provisions a tenant with its tier''s default limits, in the pooled schema or (platinum) a silo schema of its own; returns its id. tenant_id keeps the id an identity provider already uses.';
+
+CREATE FUNCTION @extschema@.set_tenant_status(tenant_id uuid, status text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._require_operator('change the status of tenants');
+	IF status IS NULL OR status NOT IN ('active', 'suspended') THEN
+		RAISE EXCEPTION 'invalid tenant status "%"', status
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'A tenant is active or suspended.';
+	END IF;
+	PERFORM @extschema@._tenant(tenant_id);
+	UPDATE @extschema@.tenants t SET status = set_tenant_status.status, updated_at = now()
+	WHERE t.id = tenant_id AND t.status IS DISTINCT FROM set_tenant_status.status;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.set_tenant_status(uuid, text) IS
+'Suspends (''suspended'') or reactivates (''active'') a tenant; a suspended tenant''s tokens stop working at once.';
+
+CREATE FUNCTION @extschema@.set_tenant_limits(tenant_id uuid, max_users integer,
+											  api_calls_per_month integer)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t @extschema@.tenants;
+	d record;
+BEGIN
+	PERFORM @extschema@._require_operator('change the limits of tenants');
+	t := @extschema@._tenant(tenant_id);
+	IF max_users <= 0 OR api_calls_per_month <= 0 THEN
+		RAISE EXCEPTION 'limits must be positive'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT * INTO d FROM @extschema@.tier_defaults(t.tier);
+	UPDATE @extschema@.tenants x
+	SET max_users = COALESCE(set_tenant_limits.max_users, d.max_users),
+		api_calls_per_month = COALESCE(set_tenant_limits.api_calls_per_month, d.api_calls_per_month),
+		updated_at = now()
+	WHERE x.id = tenant_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.set_tenant_limits(uuid, integer, integer) IS
+'Overrides a tenant''s limits; NULL restores the tier''s default.';
+
+DO $grants$
+DECLARE
+	f text;
+BEGIN
+	FOREACH f IN ARRAY ARRAY[
+		'create_tenant(text, text, text, text, uuid)',
+		'set_tenant_status(uuid, text)',
+		'set_tenant_limits(uuid, integer, integer)']
+	LOOP
+		EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.%s FROM PUBLIC', f);
+		EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.%s TO tracker_operator', f);
+	END LOOP;
+END
+$grants$;

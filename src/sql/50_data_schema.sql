@@ -1,0 +1,513 @@
+-- tracker: the data schema definition
+--
+-- Every data schema (tracker_pool, and each platinum tenant's silo) holds
+-- the same tables, made by _create_data_schema() below.  The schemas and
+-- their tables are created by that function, not by this script, so they
+-- are not members of the extension: pg_dump dumps them as ordinary objects
+-- and Citus can distribute them.
+
+-- The tenant of the context, or an error for writes without one
+CREATE FUNCTION @extschema@._context_tenant()
+RETURNS uuid
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t uuid := @extschema@.current_tenant();
+BEGIN
+	IF t IS NULL THEN
+		RAISE EXCEPTION 'permission denied: no tenant context'
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Authenticate with tracker.authenticate(token) first.';
+	END IF;
+	RETURN t;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._context_tenant() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._context_tenant() TO tracker_user;
+
+-- A row's tenant is the context's; a client that names another one is refused
+CREATE FUNCTION @extschema@._own_tenant(claimed uuid)
+RETURNS uuid
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t uuid := @extschema@._context_tenant();
+BEGIN
+	IF claimed IS NOT NULL AND claimed <> t THEN
+		RAISE EXCEPTION 'permission denied: rows can be written only to the tenant of the context'
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	RETURN t;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._own_tenant(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._own_tenant(uuid) TO tracker_user;
+
+-- Statement trigger: only admins and super admins pass; TG_ARGV[0] says what.
+CREATE FUNCTION @extschema@._require_admin()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._context_tenant();
+	IF @extschema@.current_role() NOT IN ('admin', 'super_admin') THEN
+		RAISE EXCEPTION 'permission denied: only admins and super admins may %', TG_ARGV[0]
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._require_admin() FROM PUBLIC;
+
+-- teams and team_members: tenant and times from the context and the clock
+CREATE FUNCTION @extschema@._stamp_row()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		NEW.tenant_id := @extschema@._own_tenant(NEW.tenant_id);
+	ELSIF NEW.tenant_id IS DISTINCT FROM OLD.tenant_id THEN
+		RAISE EXCEPTION 'the tenant of a row cannot change'
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF TG_TABLE_NAME = 'teams' THEN
+		NEW.created_at := CASE TG_OP WHEN 'INSERT' THEN now() ELSE OLD.created_at END;
+		NEW.updated_at := now();
+	ELSIF TG_OP = 'INSERT' THEN
+		NEW.added_at := now();
+	END IF;
+	RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._stamp_row() FROM PUBLIC;
+
+-- issues: context fields, the role rules for changes, and the workflow
+CREATE FUNCTION @extschema@._issues_write()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	role	text;
+	uid		uuid;
+BEGIN
+	PERFORM @extschema@._context_tenant();
+	role := @extschema@.current_role();
+	uid := @extschema@.current_user_id();
+
+	IF TG_OP = 'INSERT' THEN
+		NEW.tenant_id := @extschema@._own_tenant(NEW.tenant_id);
+		IF NEW.reporter_id IS DISTINCT FROM uid AND NEW.reporter_id IS NOT NULL THEN
+			RAISE EXCEPTION 'permission denied: the reporter of a new issue is always the authenticated user'
+				USING ERRCODE = 'insufficient_privilege';
+		END IF;
+		NEW.reporter_id := uid;
+		NEW.created_at := now();
+		NEW.updated_at := NEW.created_at;
+		NEW.closed_at := NULL;
+		IF NEW.status IS DISTINCT FROM 'open' THEN
+			RAISE EXCEPTION 'a new issue must start in status open'
+				USING ERRCODE = 'check_violation';
+		END IF;
+		IF role = 'user' AND NEW.team_id IS NOT NULL THEN
+			RAISE EXCEPTION 'permission denied: only admins and super admins may assign issues to teams'
+				USING ERRCODE = 'insufficient_privilege';
+		END IF;
+		IF role = 'user' AND NEW.assignee_id IS DISTINCT FROM uid AND NEW.assignee_id IS NOT NULL THEN
+			RAISE EXCEPTION 'permission denied: users may assign a new issue only to themselves'
+				USING ERRCODE = 'insufficient_privilege';
+		END IF;
+		RETURN NEW;
+	END IF;
+
+	IF (NEW.tenant_id, NEW.id, NEW.number, NEW.key, NEW.reporter_id, NEW.created_at)
+		IS DISTINCT FROM (OLD.tenant_id, OLD.id, OLD.number, OLD.key, OLD.reporter_id, OLD.created_at) THEN
+		RAISE EXCEPTION 'permission denied: the tenant, id, key, reporter and creation time of an issue cannot change'
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF role = 'user' THEN
+		IF OLD.assignee_id IS DISTINCT FROM uid THEN
+			RAISE EXCEPTION 'permission denied: users may update only issues assigned to them'
+				USING ERRCODE = 'insufficient_privilege';
+		END IF;
+		IF (NEW.title, NEW.priority, NEW.issue_type, NEW.assignee_id, NEW.team_id,
+			NEW.due_date, NEW.labels, NEW.story_points)
+			IS DISTINCT FROM (OLD.title, OLD.priority, OLD.issue_type, OLD.assignee_id, OLD.team_id,
+							  OLD.due_date, OLD.labels, OLD.story_points) THEN
+			RAISE EXCEPTION 'permission denied: users may change only the status, description and estimated hours of an issue'
+				USING ERRCODE = 'insufficient_privilege';
+		END IF;
+	END IF;
+	IF NEW.status IS DISTINCT FROM OLD.status THEN
+		IF NOT @extschema@.status_transition_allowed(OLD.status, NEW.status) THEN
+			RAISE EXCEPTION 'issue status cannot change from % to %', OLD.status, NEW.status
+				USING ERRCODE = 'check_violation',
+					  HINT = 'open -> in_progress or closed; in_progress -> open, in_review or closed; in_review -> in_progress or closed; closed -> open.';
+		END IF;
+		IF OLD.status = 'closed' AND role = 'user' THEN
+			RAISE EXCEPTION 'permission denied: only admins and super admins may reopen a closed issue'
+				USING ERRCODE = 'insufficient_privilege';
+		END IF;
+		NEW.closed_at := CASE WHEN NEW.status = 'closed' THEN now() END;
+	ELSE
+		NEW.closed_at := OLD.closed_at;
+	END IF;
+	NEW.updated_at := now();
+	RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._issues_write() FROM PUBLIC;
+
+-- comments: author and times from the context; internal ones need an admin
+CREATE FUNCTION @extschema@._comments_write()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	unknown integer;
+BEGIN
+	PERFORM @extschema@._context_tenant();
+	IF TG_OP = 'INSERT' THEN
+		NEW.tenant_id := @extschema@._own_tenant(NEW.tenant_id);
+		IF NEW.author_id IS DISTINCT FROM @extschema@.current_user_id() AND NEW.author_id IS NOT NULL THEN
+			RAISE EXCEPTION 'permission denied: the author of a new comment is always the authenticated user'
+				USING ERRCODE = 'insufficient_privilege';
+		END IF;
+		NEW.author_id := @extschema@.current_user_id();
+		NEW.created_at := now();
+		NEW.edited_at := NULL;
+		IF NEW.internal AND @extschema@.current_role() = 'user' THEN
+			RAISE EXCEPTION 'permission denied: only admins and super admins may write internal comments'
+				USING ERRCODE = 'insufficient_privilege';
+		END IF;
+	ELSE
+		IF (NEW.tenant_id, NEW.id, NEW.issue_id, NEW.author_id, NEW.created_at, NEW.internal)
+			IS DISTINCT FROM (OLD.tenant_id, OLD.id, OLD.issue_id, OLD.author_id, OLD.created_at, OLD.internal) THEN
+			RAISE EXCEPTION 'permission denied: only the content and mentions of a comment can change'
+				USING ERRCODE = 'insufficient_privilege';
+		END IF;
+		NEW.edited_at := now();
+	END IF;
+	IF cardinality(NEW.mentions) > 0 THEN
+		EXECUTE format('SELECT count(*) FROM unnest($1) AS m(id)
+						WHERE NOT EXISTS (SELECT 1 FROM %I.users u
+										  WHERE u.tenant_id = $2 AND u.id = m.id)',
+					   TG_TABLE_SCHEMA)
+			INTO unknown USING NEW.mentions, NEW.tenant_id;
+		IF unknown > 0 THEN
+			RAISE EXCEPTION 'a comment may mention only users of its tenant'
+				USING ERRCODE = 'foreign_key_violation';
+		END IF;
+	END IF;
+	RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._comments_write() FROM PUBLIC;
+
+CREATE FUNCTION @extschema@._users_write()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	NEW.updated_at := now();
+	RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._users_write() FROM PUBLIC;
+
+CREATE FUNCTION @extschema@._create_data_schema(schema name)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+	IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = schema) THEN
+		IF to_regclass(format('%I.issues', schema)) IS NULL THEN
+			RAISE EXCEPTION 'schema "%" exists but is not a tracker data schema', schema
+				USING ERRCODE = 'duplicate_schema';
+		END IF;
+		RETURN false;
+	END IF;
+
+	EXECUTE format($ddl$
+CREATE SCHEMA %1$I;
+COMMENT ON SCHEMA %1$I IS 'tracker data schema: tenant rows under forced row-level security.';
+
+CREATE TABLE %1$I.users (
+	tenant_id	uuid NOT NULL REFERENCES @extschema@.tenants (id),
+	id			uuid NOT NULL DEFAULT gen_random_uuid(),
+	subject		text COLLATE "C" NOT NULL CHECK (length(subject) BETWEEN 1 AND 256),
+	email		text NOT NULL CHECK (email ~ '^[^@[:space:]]+@[^@[:space:]]+$' AND length(email) <= 320),
+	display_name text NOT NULL DEFAULT '' CHECK (length(display_name) <= 200),
+	role		@extschema@.member_role NOT NULL DEFAULT 'user',
+	active		boolean NOT NULL DEFAULT true,
+	tokens_valid_after timestamptz,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT users_pkey PRIMARY KEY (tenant_id, id),
+	CONSTRAINT users_subject_key UNIQUE (tenant_id, subject),
+	CONSTRAINT users_email_key UNIQUE (tenant_id, email)
+);
+COMMENT ON TABLE %1$I.users IS 'A tenant''s members. Managed with tracker.add_user() and friends; every member can read them.';
+COMMENT ON COLUMN %1$I.users.subject IS 'The sub claim of the user''s tokens.';
+COMMENT ON COLUMN %1$I.users.role IS 'user, admin or super_admin: what the user may do inside the tenant.';
+COMMENT ON COLUMN %1$I.users.tokens_valid_after IS 'Tokens issued before this time are refused.';
+
+CREATE TABLE %1$I.teams (
+	tenant_id	uuid NOT NULL REFERENCES @extschema@.tenants (id),
+	id			uuid NOT NULL DEFAULT gen_random_uuid(),
+	name		text NOT NULL CHECK (length(btrim(name)) BETWEEN 1 AND 200),
+	description	text NOT NULL DEFAULT '' CHECK (length(description) <= 10000),
+	lead_id		uuid,
+	status		@extschema@.team_status NOT NULL DEFAULT 'active',
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT teams_pkey PRIMARY KEY (tenant_id, id),
+	CONSTRAINT teams_name_key UNIQUE (tenant_id, name),
+	CONSTRAINT teams_lead_fkey FOREIGN KEY (tenant_id, lead_id) REFERENCES %1$I.users (tenant_id, id)
+);
+COMMENT ON TABLE %1$I.teams IS 'Teams of a tenant. Admins and super admins manage them.';
+
+CREATE TABLE %1$I.team_members (
+	tenant_id	uuid NOT NULL,
+	team_id		uuid NOT NULL,
+	user_id		uuid NOT NULL,
+	added_at	timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT team_members_pkey PRIMARY KEY (tenant_id, team_id, user_id),
+	CONSTRAINT team_members_team_fkey FOREIGN KEY (tenant_id, team_id)
+		REFERENCES %1$I.teams (tenant_id, id) ON DELETE CASCADE,
+	CONSTRAINT team_members_user_fkey FOREIGN KEY (tenant_id, user_id)
+		REFERENCES %1$I.users (tenant_id, id)
+);
+CREATE INDEX team_members_user_idx ON %1$I.team_members (tenant_id, user_id);
+COMMENT ON TABLE %1$I.team_members IS 'Who belongs to which team. Members see the issues of their teams.';
+
+CREATE TABLE %1$I.issue_counters (
+	tenant_id	uuid PRIMARY KEY REFERENCES @extschema@.tenants (id),
+	last_number	integer NOT NULL DEFAULT 0
+);
+COMMENT ON TABLE %1$I.issue_counters IS 'The last issue number of each tenant; only the issue trigger touches it.';
+
+CREATE TABLE %1$I.issues (
+	tenant_id	uuid NOT NULL,
+	id			uuid NOT NULL DEFAULT gen_random_uuid(),
+	number		integer NOT NULL,
+	key			text COLLATE "C" NOT NULL,
+	title		text NOT NULL CHECK (length(btrim(title)) BETWEEN 1 AND 500),
+	description	text NOT NULL DEFAULT '' CHECK (length(description) <= 100000),
+	status		@extschema@.issue_status NOT NULL DEFAULT 'open',
+	priority	@extschema@.priority NOT NULL DEFAULT 'medium',
+	priority_rank smallint GENERATED ALWAYS AS (
+		CASE priority::text WHEN 'low' THEN 1 WHEN 'medium' THEN 2
+						    WHEN 'high' THEN 3 WHEN 'critical' THEN 4 END) STORED,
+	issue_type	@extschema@.issue_type NOT NULL DEFAULT 'task',
+	reporter_id	uuid NOT NULL,
+	assignee_id	uuid,
+	team_id		uuid,
+	due_date	date,
+	labels		text[] NOT NULL DEFAULT '{}'
+				CHECK (cardinality(labels) <= 20 AND array_position(labels, NULL) IS NULL),
+	estimated_hours numeric(8,2) CHECK (estimated_hours >= 0),
+	story_points integer CHECK (story_points BETWEEN 0 AND 1000),
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	closed_at	timestamptz,
+	CONSTRAINT issues_pkey PRIMARY KEY (tenant_id, id),
+	CONSTRAINT issues_number_key UNIQUE (tenant_id, number),
+	CONSTRAINT issues_key_key UNIQUE (tenant_id, key),
+	CONSTRAINT issues_reporter_fkey FOREIGN KEY (tenant_id, reporter_id)
+		REFERENCES %1$I.users (tenant_id, id),
+	CONSTRAINT issues_assignee_fkey FOREIGN KEY (tenant_id, assignee_id)
+		REFERENCES %1$I.users (tenant_id, id),
+	CONSTRAINT issues_team_fkey FOREIGN KEY (tenant_id, team_id)
+		REFERENCES %1$I.teams (tenant_id, id) ON DELETE SET NULL (team_id)
+);
+CREATE INDEX issues_status_idx ON %1$I.issues (tenant_id, status, created_at DESC);
+CREATE INDEX issues_created_idx ON %1$I.issues (tenant_id, created_at DESC);
+CREATE INDEX issues_assignee_idx ON %1$I.issues (tenant_id, assignee_id);
+CREATE INDEX issues_reporter_idx ON %1$I.issues (tenant_id, reporter_id);
+CREATE INDEX issues_team_idx ON %1$I.issues (tenant_id, team_id);
+CREATE INDEX issues_priority_idx ON %1$I.issues (tenant_id, priority);
+COMMENT ON TABLE %1$I.issues IS 'Issues. Users see those they reported, are assigned or whose team they belong to; admins see all of their tenant''s.';
+COMMENT ON COLUMN %1$I.issues.key IS 'The issue''s key, as in TECH-42: the tenant''s prefix and a gapless per-tenant number.';
+COMMENT ON COLUMN %1$I.issues.status IS 'open, in_progress, in_review or closed; changes follow tracker.status_transition_allowed().';
+COMMENT ON COLUMN %1$I.issues.priority_rank IS 'priority as a number (low 1 .. critical 4), for ordering.';
+COMMENT ON COLUMN %1$I.issues.reporter_id IS 'Who created the issue: always the authenticated user.';
+
+CREATE TABLE %1$I.comments (
+	tenant_id	uuid NOT NULL,
+	id			uuid NOT NULL DEFAULT gen_random_uuid(),
+	issue_id	uuid NOT NULL,
+	author_id	uuid NOT NULL,
+	content		text NOT NULL CHECK (length(btrim(content)) BETWEEN 1 AND 50000),
+	internal	boolean NOT NULL DEFAULT false,
+	mentions	uuid[] NOT NULL DEFAULT '{}' CHECK (cardinality(mentions) <= 50),
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	edited_at	timestamptz,
+	CONSTRAINT comments_pkey PRIMARY KEY (tenant_id, id),
+	CONSTRAINT comments_issue_fkey FOREIGN KEY (tenant_id, issue_id)
+		REFERENCES %1$I.issues (tenant_id, id) ON DELETE CASCADE,
+	CONSTRAINT comments_author_fkey FOREIGN KEY (tenant_id, author_id)
+		REFERENCES %1$I.users (tenant_id, id)
+);
+CREATE INDEX comments_issue_idx ON %1$I.comments (tenant_id, issue_id, created_at);
+COMMENT ON TABLE %1$I.comments IS 'Comments on issues, visible with their issue; internal ones only to admins and super admins.';
+COMMENT ON COLUMN %1$I.comments.internal IS 'Internal notes: hidden from, and not writable by, plain users.';
+COMMENT ON COLUMN %1$I.comments.mentions IS 'Ids of the tenant''s users mentioned.';
+
+-- The gapless per-tenant issue number: the counter row's lock serialises
+-- inserts of one tenant, and a rolled-back insert rolls the number back.
+CREATE FUNCTION %1$I._issues_number()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $f$
+DECLARE
+	n		integer;
+	prefix	text;
+BEGIN
+	UPDATE %1$I.issue_counters c SET last_number = c.last_number + 1
+	WHERE c.tenant_id = NEW.tenant_id
+	RETURNING c.last_number INTO n;
+	SELECT t.key_prefix INTO prefix FROM @extschema@.tenants t WHERE t.id = NEW.tenant_id;
+	IF n IS NULL OR prefix IS NULL THEN
+		RAISE EXCEPTION 'the tenant has no issue counter'
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	NEW.number := n;
+	NEW.key := prefix || '-' || n;
+	RETURN NEW;
+END
+$f$;
+REVOKE ALL ON FUNCTION %1$I._issues_number() FROM PUBLIC;
+
+CREATE TRIGGER users_write BEFORE UPDATE ON %1$I.users
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._users_write();
+CREATE TRIGGER users_invalidate AFTER UPDATE OR DELETE OR TRUNCATE ON %1$I.users
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
+
+CREATE TRIGGER teams_admin BEFORE INSERT OR UPDATE OR DELETE ON %1$I.teams
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._require_admin('manage teams');
+CREATE TRIGGER teams_write BEFORE INSERT OR UPDATE ON %1$I.teams
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._stamp_row();
+
+CREATE TRIGGER team_members_admin BEFORE INSERT OR UPDATE OR DELETE ON %1$I.team_members
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._require_admin('manage team members');
+CREATE TRIGGER team_members_write BEFORE INSERT OR UPDATE ON %1$I.team_members
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._stamp_row();
+CREATE TRIGGER team_members_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %1$I.team_members
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
+
+CREATE TRIGGER issues_1_write BEFORE INSERT OR UPDATE ON %1$I.issues
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._issues_write();
+CREATE TRIGGER issues_2_number BEFORE INSERT ON %1$I.issues
+	FOR EACH ROW EXECUTE FUNCTION %1$I._issues_number();
+CREATE TRIGGER issues_admin_delete BEFORE DELETE ON %1$I.issues
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._require_admin('delete issues');
+
+CREATE TRIGGER comments_write BEFORE INSERT OR UPDATE ON %1$I.comments
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._comments_write();
+
+-- Row-level security: the matrix of roles, per table.
+ALTER TABLE %1$I.users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE %1$I.users FORCE ROW LEVEL SECURITY;
+ALTER TABLE %1$I.teams ENABLE ROW LEVEL SECURITY;
+ALTER TABLE %1$I.teams FORCE ROW LEVEL SECURITY;
+ALTER TABLE %1$I.team_members ENABLE ROW LEVEL SECURITY;
+ALTER TABLE %1$I.team_members FORCE ROW LEVEL SECURITY;
+ALTER TABLE %1$I.issue_counters ENABLE ROW LEVEL SECURITY;
+ALTER TABLE %1$I.issue_counters FORCE ROW LEVEL SECURITY;
+ALTER TABLE %1$I.issues ENABLE ROW LEVEL SECURITY;
+ALTER TABLE %1$I.issues FORCE ROW LEVEL SECURITY;
+ALTER TABLE %1$I.comments ENABLE ROW LEVEL SECURITY;
+ALTER TABLE %1$I.comments FORCE ROW LEVEL SECURITY;
+
+CREATE POLICY users_read ON %1$I.users FOR SELECT TO tracker_user
+	USING (tenant_id = @extschema@.current_tenant());
+
+CREATE POLICY teams_read ON %1$I.teams FOR SELECT TO tracker_user
+	USING (tenant_id = @extschema@.current_tenant());
+CREATE POLICY teams_manage ON %1$I.teams FOR ALL TO tracker_user
+	USING (tenant_id = @extschema@.current_tenant()
+		   AND @extschema@.current_role() IN ('admin', 'super_admin'))
+	WITH CHECK (tenant_id = @extschema@.current_tenant()
+				AND @extschema@.current_role() IN ('admin', 'super_admin'));
+
+CREATE POLICY team_members_read ON %1$I.team_members FOR SELECT TO tracker_user
+	USING (tenant_id = @extschema@.current_tenant());
+CREATE POLICY team_members_manage ON %1$I.team_members FOR ALL TO tracker_user
+	USING (tenant_id = @extschema@.current_tenant()
+		   AND @extschema@.current_role() IN ('admin', 'super_admin'))
+	WITH CHECK (tenant_id = @extschema@.current_tenant()
+				AND @extschema@.current_role() IN ('admin', 'super_admin'));
+
+CREATE POLICY issues_read ON %1$I.issues FOR SELECT TO tracker_user
+	USING (tenant_id = @extschema@.current_tenant()
+		   AND (@extschema@.current_role() IN ('admin', 'super_admin')
+				OR reporter_id = @extschema@.current_user_id()
+				OR assignee_id = @extschema@.current_user_id()
+				OR team_id = ANY (@extschema@.current_teams())));
+CREATE POLICY issues_create ON %1$I.issues FOR INSERT TO tracker_user
+	WITH CHECK (tenant_id = @extschema@.current_tenant()
+				AND reporter_id = @extschema@.current_user_id()
+				AND (@extschema@.current_role() IN ('admin', 'super_admin')
+					 OR (team_id IS NULL
+						 AND (assignee_id IS NULL OR assignee_id = @extschema@.current_user_id()))));
+CREATE POLICY issues_change ON %1$I.issues FOR UPDATE TO tracker_user
+	USING (tenant_id = @extschema@.current_tenant()
+		   AND (@extschema@.current_role() IN ('admin', 'super_admin')
+				OR reporter_id = @extschema@.current_user_id()
+				OR assignee_id = @extschema@.current_user_id()
+				OR team_id = ANY (@extschema@.current_teams())))
+	WITH CHECK (tenant_id = @extschema@.current_tenant()
+				AND (@extschema@.current_role() IN ('admin', 'super_admin')
+					 OR assignee_id = @extschema@.current_user_id()));
+CREATE POLICY issues_remove ON %1$I.issues FOR DELETE TO tracker_user
+	USING (tenant_id = @extschema@.current_tenant()
+		   AND @extschema@.current_role() IN ('admin', 'super_admin'));
+
+CREATE POLICY comments_read ON %1$I.comments FOR SELECT TO tracker_user
+	USING (tenant_id = @extschema@.current_tenant()
+		   AND (NOT internal OR @extschema@.current_role() IN ('admin', 'super_admin'))
+		   AND EXISTS (SELECT 1 FROM %1$I.issues i
+					   WHERE i.tenant_id = comments.tenant_id AND i.id = comments.issue_id));
+CREATE POLICY comments_create ON %1$I.comments FOR INSERT TO tracker_user
+	WITH CHECK (tenant_id = @extschema@.current_tenant()
+				AND author_id = @extschema@.current_user_id()
+				AND (NOT internal OR @extschema@.current_role() IN ('admin', 'super_admin'))
+				AND EXISTS (SELECT 1 FROM %1$I.issues i
+							WHERE i.tenant_id = comments.tenant_id AND i.id = comments.issue_id));
+CREATE POLICY comments_edit ON %1$I.comments FOR UPDATE TO tracker_user
+	USING (tenant_id = @extschema@.current_tenant()
+		   AND author_id = @extschema@.current_user_id())
+	WITH CHECK (tenant_id = @extschema@.current_tenant()
+				AND author_id = @extschema@.current_user_id());
+CREATE POLICY comments_remove ON %1$I.comments FOR DELETE TO tracker_user
+	USING (tenant_id = @extschema@.current_tenant()
+		   AND (author_id = @extschema@.current_user_id()
+				OR @extschema@.current_role() IN ('admin', 'super_admin'))
+		   AND EXISTS (SELECT 1 FROM %1$I.issues i
+					   WHERE i.tenant_id = comments.tenant_id AND i.id = comments.issue_id));
+
+REVOKE ALL ON ALL TABLES IN SCHEMA %1$I FROM PUBLIC;
+GRANT USAGE ON SCHEMA %1$I TO tracker_user;
+GRANT SELECT ON %1$I.users TO tracker_user;
+GRANT SELECT, INSERT, UPDATE, DELETE ON %1$I.teams, %1$I.team_members,
+	%1$I.issues, %1$I.comments TO tracker_user;
+$ddl$, schema);
+	RETURN true;
+END
+$body$;
+REVOKE ALL ON FUNCTION @extschema@._create_data_schema(name) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@._create_data_schema(name) IS
+'Creates a data schema with every tenant table, index, trigger and policy; the one definition of a data schema.';
