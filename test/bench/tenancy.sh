@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+#
+# test/bench/tenancy.sh -- what verified tenancy costs, against the unprotected
+# baseline and the common set_config pattern, measured side by side.
+#
+# Builds and installs the extension, starts a throwaway cluster (unless
+# --use-cluster is given: then PGHOST/PGPORT say where), generates the data
+# set, and runs every workload (test/bench/tenancy/workloads/wN.VARIANT.sql)
+# for each variant -- tracker, baseline, common -- in rounds, each run with
+# the same duration and client count.  Reports TPS, mean and p95 latency and
+# the ratios, as markdown; --report FILE writes the tables into FILE between
+# the markers "<!-- results -->" and "<!-- /results -->".
+#
+# Usage: test/bench/tenancy.sh [--quick] [--tenants N] [--issues N] [--comments N]
+#                              [--seconds S] [--clients C] [--rounds R]
+#                              [--workloads "1 2 3"] [--scale] [--report FILE]
+#                              [--use-cluster DB]
+#   --quick   tiny data set, 3 s runs, one round (the harness's smoke test)
+#   --scale   also run workload 1 at 1,000, 10,000 and 100,000 tenants
+
+set -euo pipefail
+ARGS="$*"
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$REPO_ROOT/test/cluster.sh"
+
+TENANTS=10000 ISSUES=1000000 COMMENTS=3000000
+SECONDS_PER_RUN=30 CLIENTS=4 ROUNDS=2 WORKLOADS="1 2 3 4 5 6"
+SCALE=0 REPORT="" USE_DB=""
+while [ $# -gt 0 ]; do
+    case $1 in
+        --quick) TENANTS=50 ISSUES=5000 COMMENTS=10000 SECONDS_PER_RUN=3 ROUNDS=1 ;;
+        --tenants) TENANTS=$2; shift ;;
+        --issues) ISSUES=$2; shift ;;
+        --comments) COMMENTS=$2; shift ;;
+        --seconds) SECONDS_PER_RUN=$2; shift ;;
+        --clients) CLIENTS=$2; shift ;;
+        --rounds) ROUNDS=$2; shift ;;
+        --workloads) WORKLOADS=$2; shift ;;
+        --scale) SCALE=1 ;;
+        --report) REPORT=$(realpath -m "$2"); shift ;;
+        --use-cluster) USE_DB=$2; shift ;;
+        *) die "unknown option $1" ;;
+    esac
+    shift
+done
+
+die() { err "$*"; exit 1; }
+W=$REPO_ROOT/test/bench/tenancy
+OUT=$(mktemp -d /tmp/tracker-bench-out.XXXXXX)
+chmod 0777 "$OUT"
+DIR=""
+cleanup() {
+    [ -n "$DIR" ] && { stop_cluster "$DIR"; remove_dir "$DIR"; }
+    rm -rf "$OUT"
+}
+trap cleanup EXIT
+
+if [ -n "$USE_DB" ]; then
+    DB=$USE_DB
+else
+    ensure_packages
+    build_and_install >/dev/null
+    DIR=$(mktemp -d /tmp/tracker-bench.XXXXXX)
+    start_cluster "$DIR" "shared_buffers = 4GB" "synchronous_commit = off" \
+        "max_wal_size = 8GB" "checkpoint_timeout = 30min" "max_connections = 50"
+    DB=bench
+    (cd "$DIR" && as_postgres "$PG_BINDIR/createdb" "$DB")
+fi
+psql_su() { (cd /tmp && as_postgres "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"); }
+
+generate() {  # generate TENANTS ISSUES COMMENTS
+    log "generating $1 tenants, $2 issues, $3 comments"
+    psql_su -c "CREATE EXTENSION IF NOT EXISTS tracker" >/dev/null
+    psql_su -v tenants="$1" -v issues="$2" -v comments="$3" -f "$W/generate.sql" >&2
+}
+
+# run VARIANT WORKLOAD ROUND TENANTS: prints "tps mean_ms p95_ms"
+run() {
+    local v=$1 w=$2 r=$3 t=$4 prefix="$OUT/w$2.$1.r$3.t$4" tps
+    rm -f "$prefix".*
+    tps=$( (cd /tmp && as_postgres "$PG_BINDIR/pgbench" -n -M prepared -U bench_app \
+            -T "$SECONDS_PER_RUN" -c "$CLIENTS" -j "$(( CLIENTS < 2 ? 1 : 2 ))" \
+            -D tenants="$t" -l --log-prefix="$prefix" -f "$W/workloads/w$w.$v.sql" "$DB") \
+          2>"$prefix.err" | awk '/^tps = / {print $3}')
+    if [ -z "$tps" ]; then
+        cat "$prefix.err" >&2
+        die "pgbench failed: workload $w, $v"
+    fi
+    cat "$prefix".[0-9]* | awk '{print $3}' | sort -n |
+        awk -v tps="$tps" '{a[NR] = $1; s += $1}
+            END {i = int(NR * 0.95); if (i < 1) i = 1;
+                 printf "%.1f %.3f %.3f\n", tps, s / NR / 1000, a[i] / 1000}'
+}
+
+median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+declare -A NAME=([1]="list newest 50 open issues, admin" [2]="the same, plain user"
+                 [3]="one issue with its comments" [4]="create an issue" [5]="add a comment"
+                 [6]="PostgREST request, new tenant per transaction")
+
+TABLE="$OUT/table.md"
+generate "$TENANTS" "$ISSUES" "$COMMENTS"
+{
+    printf '| workload | variant | TPS | mean latency (ms) | p95 latency (ms) | TPS ratio to baseline | TPS ratio to common |\n'
+    printf '|---|---|---:|---:|---:|---:|---:|\n'
+} > "$TABLE"
+for w in $WORKLOADS; do
+    for r in $(seq 1 "$ROUNDS"); do
+        for v in tracker baseline common; do
+            log "workload $w, round $r, $v"
+            run "$v" "$w" "$r" "$TENANTS" > "$OUT/res.w$w.$v.r$r"
+        done
+    done
+    declare -A TPS=() MEAN=() P95=()
+    for v in tracker baseline common; do
+        TPS[$v]=$(cat "$OUT"/res.w$w.$v.r* | awk '{print $1}' | median)
+        MEAN[$v]=$(cat "$OUT"/res.w$w.$v.r* | awk '{print $2}' | median)
+        P95[$v]=$(cat "$OUT"/res.w$w.$v.r* | awk '{print $3}' | median)
+    done
+    for v in tracker baseline common; do
+        awk -v w="$w. ${NAME[$w]}" -v v="$v" -v t="${TPS[$v]}" -v m="${MEAN[$v]}" -v p="${P95[$v]}" \
+            -v b="${TPS[baseline]}" -v c="${TPS[common]}" \
+            'BEGIN {printf "| %s | %s | %.0f | %.3f | %.3f | %.3f | %.3f |\n", w, v, t, m, p, t / b, t / c}'
+    done >> "$TABLE"
+    unset TPS MEAN P95
+done
+
+SCALE_TABLE="$OUT/scale.md"
+if [ "$SCALE" = 1 ]; then
+    {
+        printf '| tenants | variant | TPS | mean latency (ms) | p95 latency (ms) | mean latency vs 1,000 tenants |\n'
+        printf '|---:|---|---:|---:|---:|---:|\n'
+    } > "$SCALE_TABLE"
+    declare -A BASE_MEAN=()
+    for t in 1000 10000 100000; do
+        generate "$t" 1000000 0
+        for r in $(seq 1 "$ROUNDS"); do
+            for v in tracker baseline; do
+                log "scale: $t tenants, round $r, $v"
+                run "$v" 1 "$r" "$t" > "$OUT/scale.t$t.$v.r$r"
+            done
+        done
+        for v in tracker baseline; do
+            tps=$(cat "$OUT"/scale.t$t.$v.r* | awk '{print $1}' | median)
+            mean=$(cat "$OUT"/scale.t$t.$v.r* | awk '{print $2}' | median)
+            p95=$(cat "$OUT"/scale.t$t.$v.r* | awk '{print $3}' | median)
+            [ "$t" = 1000 ] && BASE_MEAN[$v]=$mean
+            awk -v t="$t" -v v="$v" -v s="$tps" -v m="$mean" -v p="$p95" -v b="${BASE_MEAN[$v]}" \
+                'BEGIN {printf "| %d | %s | %.0f | %.3f | %.3f | %.3f |\n", t, v, s, m, p, m / b}'
+        done >> "$SCALE_TABLE"
+    done
+fi
+
+MACHINE="$OUT/machine.md"
+{
+    printf -- '- Machine: %s cores (%s), %s of memory\n' "$(nproc)" \
+        "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" "$(free -h | awk '/Mem:/ {print $2}')"
+    printf -- '- PostgreSQL: %s\n' "$(psql_su -Atc 'SHOW server_version')"
+    printf -- '- Settings: %s\n' "$(psql_su -Atc "SELECT string_agg(name || ' = ' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'synchronous_commit', 'max_wal_size', 'work_mem', 'jit', 'max_parallel_workers_per_gather')")"
+    printf -- '- Data: %s tenants, %s issues, %s comments (Zipf-like tenant sizes, largest tenant %s issues)\n' \
+        "$TENANTS" "$ISSUES" "$COMMENTS" "$(psql_su -Atc 'SELECT max(n_issues) FROM bench.tenants' 2>/dev/null || echo '?')"
+    printf -- '- pgbench: %s s per run, %s clients, %s round(s) per variant (medians shown), -M prepared\n' \
+        "$SECONDS_PER_RUN" "$CLIENTS" "$ROUNDS"
+    printf -- '- Command: `test/bench/tenancy.sh%s`\n' "$( [ -n "${ARGS:-}" ] && echo " $ARGS")"
+} > "$MACHINE"
+
+printf '\n'; cat "$MACHINE"; printf '\n'; cat "$TABLE"
+[ -f "$SCALE_TABLE" ] && { printf '\n'; cat "$SCALE_TABLE"; }
+
+if [ -n "$REPORT" ]; then
+    {
+        printf '<!-- results -->\n'
+        printf '_Measured %s._\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+        cat "$MACHINE"; printf '\n'; cat "$TABLE"
+        [ -f "$SCALE_TABLE" ] && { printf '\nScale run (workload 1, 1,000,000 issues spread over the tenants):\n\n'; cat "$SCALE_TABLE"; }
+        printf '<!-- /results -->\n'
+    } > "$OUT/report.md"
+    if [ -f "$REPORT" ] && grep -q '<!-- results -->' "$REPORT"; then
+        awk -v f="$OUT/report.md" '
+            /<!-- results -->/ {while ((getline l < f) > 0) print l; skip = 1; next}
+            /<!-- \/results -->/ {skip = 0; next}
+            !skip' "$REPORT" > "$OUT/new.md" && cp "$OUT/new.md" "$REPORT"
+    else
+        cat "$OUT/report.md" >> "$REPORT"
+    fi
+    log "results written to $REPORT"
+fi

@@ -1,0 +1,5 @@
+-- workload 1, common pattern: RLS on variables set with set_config
+\set n random(1, :tenants)
+SELECT set_config('app.tenant_id', tenant_id::text, false), set_config('app.user_id', user_id::text, false), set_config('app.role', role, false), set_config('app.teams', coalesce(teams, '{}'), false), tenant_id AS tid, user_id AS uid, prefix, issue_count FROM bench.actors WHERE n = :n \gset
+SELECT key, title, status, priority, assignee_id, created_at FROM bench_common.issues
+WHERE status = 'open' ORDER BY created_at DESC LIMIT 50;

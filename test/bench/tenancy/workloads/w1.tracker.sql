@@ -1,0 +1,5 @@
+-- workload 1, tracker: newest 50 open issues of a tenant, as its admin
+\set n random(1, :tenants)
+SELECT tracker.authenticate(token) IS NOT NULL AS ok, issue_count FROM bench.actors WHERE n = :n \gset
+SELECT key, title, status, priority, assignee_id, created_at FROM tracker_pool.issues
+WHERE status = 'open' ORDER BY created_at DESC LIMIT 50;

@@ -1,0 +1,5 @@
+-- workload 2, tracker: newest 50 open issues a plain user may see (reported, assigned or team)
+\set n :tenants + random(1, :tenants)
+SELECT tracker.authenticate(token) IS NOT NULL AS ok, issue_count FROM bench.actors WHERE n = :n \gset
+SELECT key, title, status, priority, assignee_id, created_at FROM tracker_pool.issues
+WHERE status = 'open' ORDER BY created_at DESC LIMIT 50;
