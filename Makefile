@@ -15,6 +15,7 @@ OBJS = \
 	src/jwt.o \
 	src/context.o \
 	src/caller.o \
+	src/triggers.o \
 	src/sign.o
 
 # The install script is assembled from the pieces under src/sql, in name order.

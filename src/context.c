@@ -57,6 +57,7 @@ typedef struct ContextEntry
 	pg_uuid_t	user_id;
 	char		role[MEMBER_ROLE_MAXLEN];
 	char		data_schema[NAMEDATALEN];
+	char		key_prefix[16];
 	ArrayType  *teams;			/* uuid[] of the user's teams */
 } ContextEntry;
 
@@ -195,6 +196,7 @@ lookup_or_verify(const char *token)
 	entry->user_id = member.user_id;
 	strlcpy(entry->role, member.role, sizeof(entry->role));
 	strlcpy(entry->data_schema, tenant.data_schema, sizeof(entry->data_schema));
+	strlcpy(entry->key_prefix, tenant.key_prefix, sizeof(entry->key_prefix));
 	{
 		Datum	   *elems = palloc(Max(nteams, 1) * sizeof(Datum));
 
@@ -231,6 +233,21 @@ resolve(void)
 		token_changed = false;
 	}
 	return current;
+}
+
+bool
+context_get(TenantContext *out)
+{
+	ContextEntry *entry = resolve();
+
+	if (entry == NULL)
+		return false;
+	out->tenant = entry->tenant;
+	out->user_id = entry->user_id;
+	out->role = entry->role;
+	out->key_prefix = entry->key_prefix;
+	out->data_schema = entry->data_schema;
+	return true;
 }
 
 PG_FUNCTION_INFO_V1(tracker_authenticate);

@@ -8,7 +8,25 @@
 #ifndef TRACKER_CONTEXT_H
 #define TRACKER_CONTEXT_H
 
+#include "utils/uuid.h"
+
+/* What a verified context says, for the extension's own C code */
+typedef struct TenantContext
+{
+	pg_uuid_t	tenant;
+	pg_uuid_t	user_id;
+	const char *role;			/* user, admin or super_admin */
+	const char *key_prefix;		/* of the tenant's issue keys */
+	const char *data_schema;
+} TenantContext;
+
 /* Assign hook of tracker.token */
 extern void context_assign_token(const char *newval, void *extra);
+
+/*
+ * The current context; false when there is none.  The strings stay valid
+ * until the next call into the context (copy them to keep them longer).
+ */
+extern bool context_get(TenantContext *out);
 
 #endif

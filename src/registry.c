@@ -100,6 +100,8 @@ registry_tenant(const pg_uuid_t *tenant, TenantRecord *out)
 	{
 		copy_text(column(tuple, rel, "status", &isnull), out->status,
 				  sizeof(out->status));
+		copy_text(column(tuple, rel, "key_prefix", &isnull), out->key_prefix,
+				  sizeof(out->key_prefix));
 		strlcpy(out->data_schema,
 				NameStr(*DatumGetName(column(tuple, rel, "data_schema", &isnull))),
 				sizeof(out->data_schema));

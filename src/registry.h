@@ -18,6 +18,7 @@ typedef struct TenantRecord
 {
 	char		status[32];
 	char		data_schema[NAMEDATALEN];
+	char		key_prefix[16];
 } TenantRecord;
 
 typedef struct MemberRecord

@@ -27,190 +27,39 @@ $$;
 REVOKE ALL ON FUNCTION @extschema@._context_tenant() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@._context_tenant() TO tracker_user;
 
--- A row's tenant is the context's; a client that names another one is refused
-CREATE FUNCTION @extschema@._own_tenant(claimed uuid)
-RETURNS uuid
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	t uuid := @extschema@._context_tenant();
-BEGIN
-	IF claimed IS NOT NULL AND claimed <> t THEN
-		RAISE EXCEPTION 'permission denied: rows can be written only to the tenant of the context'
-			USING ERRCODE = 'insufficient_privilege';
-	END IF;
-	RETURN t;
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@._own_tenant(uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@._own_tenant(uuid) TO tracker_user;
+-- The data-schema triggers are C (src/triggers.c): they run on every write,
+-- and C looks up no name through the caller's search_path.
 
--- Statement trigger: only admins and super admins pass; TG_ARGV[0] says what.
 CREATE FUNCTION @extschema@._require_admin()
 RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM @extschema@._context_tenant();
-	IF @extschema@.current_role() NOT IN ('admin', 'super_admin') THEN
-		RAISE EXCEPTION 'permission denied: only admins and super admins may %', TG_ARGV[0]
-			USING ERRCODE = 'insufficient_privilege';
-	END IF;
-	RETURN NULL;
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@._require_admin() FROM PUBLIC;
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'tracker_require_admin';
+COMMENT ON FUNCTION @extschema@._require_admin() IS
+'Statement trigger: only admins and super admins of the context pass; its argument names the action.';
 
--- teams and team_members: tenant and times from the context and the clock
 CREATE FUNCTION @extschema@._stamp_row()
 RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF TG_OP = 'INSERT' THEN
-		NEW.tenant_id := @extschema@._own_tenant(NEW.tenant_id);
-	ELSIF NEW.tenant_id IS DISTINCT FROM OLD.tenant_id THEN
-		RAISE EXCEPTION 'the tenant of a row cannot change'
-			USING ERRCODE = 'insufficient_privilege';
-	END IF;
-	IF TG_TABLE_NAME = 'teams' THEN
-		NEW.created_at := CASE TG_OP WHEN 'INSERT' THEN now() ELSE OLD.created_at END;
-		NEW.updated_at := now();
-	ELSIF TG_OP = 'INSERT' THEN
-		NEW.added_at := now();
-	END IF;
-	RETURN NEW;
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@._stamp_row() FROM PUBLIC;
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'tracker_stamp_row';
+COMMENT ON FUNCTION @extschema@._stamp_row() IS
+'Row trigger of teams and team_members: tenant from the context, times from the clock.';
 
--- issues: context fields, the role rules for changes, and the workflow
 CREATE FUNCTION @extschema@._issues_write()
 RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	role	text;
-	uid		uuid;
-BEGIN
-	PERFORM @extschema@._context_tenant();
-	role := @extschema@.current_role();
-	uid := @extschema@.current_user_id();
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'tracker_issues_write';
+COMMENT ON FUNCTION @extschema@._issues_write() IS
+'Row trigger of issues: context fields, gapless per-tenant keys, what plain users may change, and the workflow.';
 
-	IF TG_OP = 'INSERT' THEN
-		NEW.tenant_id := @extschema@._own_tenant(NEW.tenant_id);
-		IF NEW.reporter_id IS DISTINCT FROM uid AND NEW.reporter_id IS NOT NULL THEN
-			RAISE EXCEPTION 'permission denied: the reporter of a new issue is always the authenticated user'
-				USING ERRCODE = 'insufficient_privilege';
-		END IF;
-		NEW.reporter_id := uid;
-		NEW.created_at := now();
-		NEW.updated_at := NEW.created_at;
-		NEW.closed_at := NULL;
-		IF NEW.status IS DISTINCT FROM 'open' THEN
-			RAISE EXCEPTION 'a new issue must start in status open'
-				USING ERRCODE = 'check_violation';
-		END IF;
-		IF role = 'user' AND NEW.team_id IS NOT NULL THEN
-			RAISE EXCEPTION 'permission denied: only admins and super admins may assign issues to teams'
-				USING ERRCODE = 'insufficient_privilege';
-		END IF;
-		IF role = 'user' AND NEW.assignee_id IS DISTINCT FROM uid AND NEW.assignee_id IS NOT NULL THEN
-			RAISE EXCEPTION 'permission denied: users may assign a new issue only to themselves'
-				USING ERRCODE = 'insufficient_privilege';
-		END IF;
-		RETURN NEW;
-	END IF;
-
-	IF (NEW.tenant_id, NEW.id, NEW.number, NEW.key, NEW.reporter_id, NEW.created_at)
-		IS DISTINCT FROM (OLD.tenant_id, OLD.id, OLD.number, OLD.key, OLD.reporter_id, OLD.created_at) THEN
-		RAISE EXCEPTION 'permission denied: the tenant, id, key, reporter and creation time of an issue cannot change'
-			USING ERRCODE = 'insufficient_privilege';
-	END IF;
-	IF role = 'user' THEN
-		IF OLD.assignee_id IS DISTINCT FROM uid THEN
-			RAISE EXCEPTION 'permission denied: users may update only issues assigned to them'
-				USING ERRCODE = 'insufficient_privilege';
-		END IF;
-		IF (NEW.title, NEW.priority, NEW.issue_type, NEW.assignee_id, NEW.team_id,
-			NEW.due_date, NEW.labels, NEW.story_points)
-			IS DISTINCT FROM (OLD.title, OLD.priority, OLD.issue_type, OLD.assignee_id, OLD.team_id,
-							  OLD.due_date, OLD.labels, OLD.story_points) THEN
-			RAISE EXCEPTION 'permission denied: users may change only the status, description and estimated hours of an issue'
-				USING ERRCODE = 'insufficient_privilege';
-		END IF;
-	END IF;
-	IF NEW.status IS DISTINCT FROM OLD.status THEN
-		IF NOT @extschema@.status_transition_allowed(OLD.status, NEW.status) THEN
-			RAISE EXCEPTION 'issue status cannot change from % to %', OLD.status, NEW.status
-				USING ERRCODE = 'check_violation',
-					  HINT = 'open -> in_progress or closed; in_progress -> open, in_review or closed; in_review -> in_progress or closed; closed -> open.';
-		END IF;
-		IF OLD.status = 'closed' AND role = 'user' THEN
-			RAISE EXCEPTION 'permission denied: only admins and super admins may reopen a closed issue'
-				USING ERRCODE = 'insufficient_privilege';
-		END IF;
-		NEW.closed_at := CASE WHEN NEW.status = 'closed' THEN now() END;
-	ELSE
-		NEW.closed_at := OLD.closed_at;
-	END IF;
-	NEW.updated_at := now();
-	RETURN NEW;
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@._issues_write() FROM PUBLIC;
-
--- comments: author and times from the context; internal ones need an admin
 CREATE FUNCTION @extschema@._comments_write()
 RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	unknown integer;
-BEGIN
-	PERFORM @extschema@._context_tenant();
-	IF TG_OP = 'INSERT' THEN
-		NEW.tenant_id := @extschema@._own_tenant(NEW.tenant_id);
-		IF NEW.author_id IS DISTINCT FROM @extschema@.current_user_id() AND NEW.author_id IS NOT NULL THEN
-			RAISE EXCEPTION 'permission denied: the author of a new comment is always the authenticated user'
-				USING ERRCODE = 'insufficient_privilege';
-		END IF;
-		NEW.author_id := @extschema@.current_user_id();
-		NEW.created_at := now();
-		NEW.edited_at := NULL;
-		IF NEW.internal AND @extschema@.current_role() = 'user' THEN
-			RAISE EXCEPTION 'permission denied: only admins and super admins may write internal comments'
-				USING ERRCODE = 'insufficient_privilege';
-		END IF;
-	ELSE
-		IF (NEW.tenant_id, NEW.id, NEW.issue_id, NEW.author_id, NEW.created_at, NEW.internal)
-			IS DISTINCT FROM (OLD.tenant_id, OLD.id, OLD.issue_id, OLD.author_id, OLD.created_at, OLD.internal) THEN
-			RAISE EXCEPTION 'permission denied: only the content and mentions of a comment can change'
-				USING ERRCODE = 'insufficient_privilege';
-		END IF;
-		NEW.edited_at := now();
-	END IF;
-	IF cardinality(NEW.mentions) > 0 THEN
-		EXECUTE format('SELECT count(*) FROM unnest($1) AS m(id)
-						WHERE NOT EXISTS (SELECT 1 FROM %I.users u
-										  WHERE u.tenant_id = $2 AND u.id = m.id)',
-					   TG_TABLE_SCHEMA)
-			INTO unknown USING NEW.mentions, NEW.tenant_id;
-		IF unknown > 0 THEN
-			RAISE EXCEPTION 'a comment may mention only users of its tenant'
-				USING ERRCODE = 'foreign_key_violation';
-		END IF;
-	END IF;
-	RETURN NEW;
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@._comments_write() FROM PUBLIC;
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'tracker_comments_write';
+COMMENT ON FUNCTION @extschema@._comments_write() IS
+'Row trigger of comments: context fields, internal comments for admins, mentions of the tenant''s users only.';
+
+REVOKE ALL ON FUNCTION @extschema@._require_admin(), @extschema@._stamp_row(),
+	@extschema@._issues_write(), @extschema@._comments_write() FROM PUBLIC;
 
 CREATE FUNCTION @extschema@._users_write()
 RETURNS trigger
@@ -295,7 +144,7 @@ CREATE TABLE %1$I.issue_counters (
 	tenant_id	uuid PRIMARY KEY REFERENCES @extschema@.tenants (id),
 	last_number	integer NOT NULL DEFAULT 0
 );
-COMMENT ON TABLE %1$I.issue_counters IS 'The last issue number of each tenant; only the issue trigger touches it.';
+COMMENT ON TABLE %1$I.issue_counters IS 'The last issue number of each tenant. The issue trigger takes the next one under the row''s lock, so numbers have no gaps.';
 
 CREATE TABLE %1$I.issues (
 	tenant_id	uuid NOT NULL,
@@ -364,32 +213,6 @@ COMMENT ON TABLE %1$I.comments IS 'Comments on issues, visible with their issue;
 COMMENT ON COLUMN %1$I.comments.internal IS 'Internal notes: hidden from, and not writable by, plain users.';
 COMMENT ON COLUMN %1$I.comments.mentions IS 'Ids of the tenant''s users mentioned.';
 
--- The gapless per-tenant issue number: the counter row's lock serialises
--- inserts of one tenant, and a rolled-back insert rolls the number back.
-CREATE FUNCTION %1$I._issues_number()
-RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $f$
-DECLARE
-	n		integer;
-	prefix	text;
-BEGIN
-	UPDATE %1$I.issue_counters c SET last_number = c.last_number + 1
-	WHERE c.tenant_id = NEW.tenant_id
-	RETURNING c.last_number INTO n;
-	SELECT t.key_prefix INTO prefix FROM @extschema@.tenants t WHERE t.id = NEW.tenant_id;
-	IF n IS NULL OR prefix IS NULL THEN
-		RAISE EXCEPTION 'the tenant has no issue counter'
-			USING ERRCODE = 'object_not_in_prerequisite_state';
-	END IF;
-	NEW.number := n;
-	NEW.key := prefix || '-' || n;
-	RETURN NEW;
-END
-$f$;
-REVOKE ALL ON FUNCTION %1$I._issues_number() FROM PUBLIC;
 
 CREATE TRIGGER users_write BEFORE UPDATE ON %1$I.users
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._users_write();
@@ -408,10 +231,8 @@ CREATE TRIGGER team_members_write BEFORE INSERT OR UPDATE ON %1$I.team_members
 CREATE TRIGGER team_members_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %1$I.team_members
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
 
-CREATE TRIGGER issues_1_write BEFORE INSERT OR UPDATE ON %1$I.issues
+CREATE TRIGGER issues_write BEFORE INSERT OR UPDATE ON %1$I.issues
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._issues_write();
-CREATE TRIGGER issues_2_number BEFORE INSERT ON %1$I.issues
-	FOR EACH ROW EXECUTE FUNCTION %1$I._issues_number();
 CREATE TRIGGER issues_admin_delete BEFORE DELETE ON %1$I.issues
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._require_admin('delete issues');
 
@@ -476,17 +297,22 @@ CREATE POLICY issues_remove ON %1$I.issues FOR DELETE TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
 		   AND @extschema@.current_role() IN ('admin', 'super_admin'));
 
+-- A comment is visible with its issue.  Admins see every issue of their
+-- tenant, so for them the issue need not be looked up: the role test comes
+-- first and the planner's OR stops there.
 CREATE POLICY comments_read ON %1$I.comments FOR SELECT TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
-		   AND (NOT internal OR @extschema@.current_role() IN ('admin', 'super_admin'))
-		   AND EXISTS (SELECT 1 FROM %1$I.issues i
-					   WHERE i.tenant_id = comments.tenant_id AND i.id = comments.issue_id));
+		   AND (@extschema@.current_role() IN ('admin', 'super_admin')
+				OR (NOT internal
+					AND EXISTS (SELECT 1 FROM %1$I.issues i
+								WHERE i.tenant_id = comments.tenant_id AND i.id = comments.issue_id))));
 CREATE POLICY comments_create ON %1$I.comments FOR INSERT TO tracker_user
 	WITH CHECK (tenant_id = @extschema@.current_tenant()
 				AND author_id = @extschema@.current_user_id()
-				AND (NOT internal OR @extschema@.current_role() IN ('admin', 'super_admin'))
-				AND EXISTS (SELECT 1 FROM %1$I.issues i
-							WHERE i.tenant_id = comments.tenant_id AND i.id = comments.issue_id));
+				AND (@extschema@.current_role() IN ('admin', 'super_admin')
+					 OR (NOT internal
+						 AND EXISTS (SELECT 1 FROM %1$I.issues i
+									 WHERE i.tenant_id = comments.tenant_id AND i.id = comments.issue_id))));
 CREATE POLICY comments_edit ON %1$I.comments FOR UPDATE TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
 		   AND author_id = @extschema@.current_user_id())
@@ -494,10 +320,10 @@ CREATE POLICY comments_edit ON %1$I.comments FOR UPDATE TO tracker_user
 				AND author_id = @extschema@.current_user_id());
 CREATE POLICY comments_remove ON %1$I.comments FOR DELETE TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
-		   AND (author_id = @extschema@.current_user_id()
-				OR @extschema@.current_role() IN ('admin', 'super_admin'))
-		   AND EXISTS (SELECT 1 FROM %1$I.issues i
-					   WHERE i.tenant_id = comments.tenant_id AND i.id = comments.issue_id));
+		   AND (@extschema@.current_role() IN ('admin', 'super_admin')
+				OR (author_id = @extschema@.current_user_id()
+					AND EXISTS (SELECT 1 FROM %1$I.issues i
+								WHERE i.tenant_id = comments.tenant_id AND i.id = comments.issue_id))));
 
 REVOKE ALL ON ALL TABLES IN SCHEMA %1$I FROM PUBLIC;
 GRANT USAGE ON SCHEMA %1$I TO tracker_user;
