@@ -82,7 +82,9 @@ as_postgres() {
     [ -n "${PGPORT:-}" ] && envs+=("PGPORT=$PGPORT")
     [ -n "${PGUSER:-}" ] && envs+=("PGUSER=$PGUSER")
     [ -n "${POSTGRES_TMPDIR:-}" ] && envs+=("TMPDIR=$POSTGRES_TMPDIR")
-    if is_root; then
+    if [ "$(id -un)" = postgres ]; then
+        env -u LC_ALL "${envs[@]}" "$@"
+    elif is_root; then
         runuser -u postgres -- env -u LC_ALL "${envs[@]}" "$@"
     else
         need_sudo || return 1

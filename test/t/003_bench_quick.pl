@@ -1,0 +1,90 @@
+# test/t/003_bench_quick.pl: the benchmark harness, on a tiny data set.
+#
+# The benchmarks are not timed tests; this only keeps them from rotting:
+# the generator loads, the three variants of the list workloads return the
+# same rows for the same actor (so the comparison is fair), every workload
+# script runs without error in every variant, and the runner produces its
+# report.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('bench');
+$node->init;
+$node->start;
+$node->safe_psql('postgres', 'CREATE DATABASE bench');
+$node->safe_psql('bench', 'CREATE EXTENSION tracker');
+
+my ($tenants, $issues, $comments) = (20, 2000, 4000);
+my ($rc, $out, $err) = $node->psql('bench', undef,
+	extra_params => [ '-v', "tenants=$tenants", '-v', "issues=$issues",
+		'-v', "comments=$comments", '-f', 'test/bench/tenancy/generate.sql' ]);
+is($rc, 0, 'the generator loads the data set') or diag($err);
+is($node->safe_psql('bench', 'SELECT count(*) FROM bench.tenants'), $tenants, 'all tenants are there');
+is($node->safe_psql('bench',
+	"SELECT (SELECT count(*) FROM tracker_pool.issues) = (SELECT count(*) FROM bench_base.issues)
+	    AND (SELECT count(*) FROM bench_base.issues) = (SELECT count(*) FROM bench_common.issues)"),
+	't', 'the three variants hold the same issues');
+
+# The same actor must see the same list in each variant.
+my %query = (
+	tracker => "SELECT tracker.authenticate(token) IS NOT NULL FROM bench.actors WHERE n = %d;
+	            SELECT string_agg(key, ',' ORDER BY created_at DESC) FROM (SELECT key, created_at FROM tracker_pool.issues
+	            WHERE status = 'open' ORDER BY created_at DESC LIMIT 50) s",
+	baseline => "SELECT string_agg(key, ',' ORDER BY created_at DESC) FROM (SELECT i.key, i.created_at
+	            FROM bench_base.issues i, bench.actors a WHERE a.n = %d AND i.tenant_id = a.tenant_id
+	            AND i.status = 'open' AND (a.role <> 'user' OR i.reporter_id = a.user_id OR i.assignee_id = a.user_id
+	            OR i.team_id = ANY (coalesce(a.teams, '{}')::uuid[]))
+	            ORDER BY i.created_at DESC LIMIT 50) s",
+	common => "SELECT set_config('app.tenant_id', tenant_id::text, false), set_config('app.user_id', user_id::text, false),
+	            set_config('app.role', role, false), set_config('app.teams', coalesce(teams, '{}'), false)
+	            FROM bench.actors WHERE n = %d;
+	            SELECT string_agg(key, ',' ORDER BY created_at DESC) FROM (SELECT key, created_at FROM bench_common.issues
+	            WHERE status = 'open' ORDER BY created_at DESC LIMIT 50) s");
+my $mismatches = 0;
+for my $n (1, 2, 3, $tenants, $tenants + 1, $tenants + 2, $tenants + 5, 2 * $tenants)
+{
+	my %seen;
+	for my $v (sort keys %query)
+	{
+		my $q = sprintf($query{$v}, $n);
+		my $res = $node->safe_psql('bench', "SET ROLE bench_app;\n$q");
+		my @lines = split /\n/, $res;
+		$seen{$v} = $lines[-1] // '';
+	}
+	$mismatches++ if $seen{tracker} ne $seen{baseline} || $seen{tracker} ne $seen{common};
+	$mismatches++ if $seen{tracker} eq '' && $n <= $tenants;
+}
+is($mismatches, 0, 'tracker, baseline and common pattern list the same issues for the same actor');
+
+# Every script runs, in every variant.
+for my $w (1 .. 6)
+{
+	for my $v (qw(tracker baseline common))
+	{
+		$node->command_ok(
+			[ 'pgbench', '-n', '-M', 'prepared', '-U', 'bench_app', '-t', '20', '-c', '2',
+			  '-D', "tenants=$tenants", '-f', "test/bench/tenancy/workloads/w$w.$v.sql", 'bench' ],
+			"workload $w runs as $v");
+	}
+}
+
+# The runner itself, on the same cluster.
+{
+	local $ENV{PGHOST} = $node->host;
+	local $ENV{PGPORT} = $node->port;
+	local $ENV{PGUSER} = getpwuid($<) // 'postgres';
+	my $report = $PostgreSQL::Test::Utils::tmp_check . '/bench-report.md';
+	$node->safe_psql('postgres', 'CREATE DATABASE bench_runner');
+	$node->command_ok(
+		[ 'bash', 'test/bench/tenancy.sh', '--quick', '--seconds', '1',
+		  '--use-cluster', 'bench_runner', '--report', $report ],
+		'the runner completes');
+	my $text = slurp_file($report);
+	like($text, qr/\| 6\. PostgREST request[^\n]*\| tracker \|/, 'the report has every workload');
+}
+
+$node->stop;
+done_testing();
