@@ -18,6 +18,18 @@
 --
 CREATE EXTENSION tracker;
 
+-- the tenants and users of the three valid tokens: a token is accepted
+-- only for a registered tenant and an active user of it
+SELECT tracker.create_tenant('fuzz-one', 'Fuzz One', 'basic',
+							 tenant_id => '11111111-1111-1111-1111-111111111111') AS tenant;
+SELECT tracker.create_tenant('fuzz-two', 'Fuzz Two', 'basic',
+							 tenant_id => '22222222-2222-2222-2222-222222222222') AS tenant;
+SELECT tracker.create_tenant('fuzz-three', 'Fuzz Three', 'basic',
+							 tenant_id => '33333333-3333-3333-3333-333333333333') AS tenant;
+SELECT tracker.add_user('11111111-1111-1111-1111-111111111111', 'alice', 'alice@one.example') IS NOT NULL AS added;
+SELECT tracker.add_user('22222222-2222-2222-2222-222222222222', 'bob', 'bob@two.example') IS NOT NULL AS added;
+SELECT tracker.add_user('33333333-3333-3333-3333-333333333333', 'carol', 'carol@three.example') IS NOT NULL AS added;
+
 \set hs_secret `cat test/keys/test-only-hs256.secret`
 \set rsa_pem `cat test/keys/test-only-rsa.pub.pem`
 \set ec_pem `cat test/keys/test-only-ec256.pub.pem`
@@ -517,4 +529,7 @@ SELECT count(*) AS findings FROM fz_finding WHERE phase = 'current_tenant';
 SELECT tracker.current_subject() AS subject, tracker.current_tenant() AS tenant;
 SELECT alg, pg_temp.try_auth(tok) AS result FROM fz_token ORDER BY n;
 
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS tracker_pool CASCADE;
+RESET client_min_messages;
 DROP EXTENSION tracker;

@@ -17,6 +17,21 @@
 --
 CREATE EXTENSION tracker;
 
+-- The tenants and users the tokens name: a token is accepted only for a
+-- registered tenant and an active user of it.  All of them are registered
+-- (the attacker in each tenant, and the victim), so that every entry below
+-- can only be refused for the rule it breaks.
+SELECT tracker.create_tenant(slug, initcap(slug), 'basic', tenant_id => id) AS tenant
+FROM (VALUES ('attack-one', '11111111-1111-1111-1111-111111111111'::uuid),
+			 ('attack-two', '22222222-2222-2222-2222-222222222222'),
+			 ('attack-three', '33333333-3333-3333-3333-333333333333')) AS t(slug, id)
+ORDER BY id;
+SELECT count(tracker.add_user(tenant::uuid, subject, subject || '@attack.example')) AS users
+FROM (VALUES ('11111111-1111-1111-1111-111111111111', 'attacker'),
+			 ('11111111-1111-1111-1111-111111111111', 'victim'),
+			 ('22222222-2222-2222-2222-222222222222', 'attacker'),
+			 ('33333333-3333-3333-3333-333333333333', 'attacker')) AS u(tenant, subject);
+
 CREATE FUNCTION pg_temp.try_auth(tok text) RETURNS text
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -539,4 +554,7 @@ SELECT length(token) AS bytes, pg_temp.try_auth(token) AS with_a_limit_of_16384
 FROM attacks WHERE n = 108;
 ROLLBACK;
 
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS tracker_pool CASCADE;
+RESET client_min_messages;
 DROP EXTENSION tracker;

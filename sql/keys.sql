@@ -10,6 +10,47 @@
 --
 CREATE EXTENSION tracker;
 
+-- The tenants and users of every token below: a token is accepted only for
+-- a registered tenant and an active user of it.  Tenant 1111... has one
+-- user per key (and the subjects of the forgeries, so that they could only
+-- fail for their signature): 21 users, more than basic's 5.
+SELECT tracker.create_tenant(slug, initcap(slug), tier, tenant_id => id) AS tenant
+FROM (VALUES ('keys-one', 'premium', '11111111-1111-1111-1111-111111111111'::uuid),
+			 ('keys-two', 'basic', '22222222-2222-2222-2222-222222222222'),
+			 ('keys-three', 'basic', '33333333-3333-3333-3333-333333333333'),
+			 ('keys-four', 'basic', '44444444-4444-4444-4444-444444444444'),
+			 ('keys-five', 'basic', '55555555-5555-5555-5555-555555555555'),
+			 ('keys-six', 'basic', '66666666-6666-6666-6666-666666666666')) AS t(slug, tier, id)
+ORDER BY id;
+SELECT count(tracker.add_user(tenant::uuid, subject, subject || '@keys.example')) AS users
+FROM (VALUES ('11111111-1111-1111-1111-111111111111', 'user-hs256'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-hs384'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-hs512'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-rs256-pem'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-rs256-jwk'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-rs384-pem'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-rs384-jwk'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-rs512-pem'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-rs512-jwk'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-es256-pem'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-es256-jwk'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-es384-pem'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-es384-jwk'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-es512-pem'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-es512-jwk'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-jwks-rs256'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-jwks-es256'),
+			 ('11111111-1111-1111-1111-111111111111', 'user-jwks-es384'),
+			 ('11111111-1111-1111-1111-111111111111', 'user'),
+			 ('11111111-1111-1111-1111-111111111111', 'forger'),
+			 ('11111111-1111-1111-1111-111111111111', 'anyone'),
+			 ('22222222-2222-2222-2222-222222222222', 'user-rot-old'),
+			 ('33333333-3333-3333-3333-333333333333', 'user-rot-new'),
+			 ('44444444-4444-4444-4444-444444444444', 'user-jti'),
+			 ('44444444-4444-4444-4444-444444444444', 'user-jti2'),
+			 ('55555555-5555-5555-5555-555555555555', 'signed-user'),
+			 ('66666666-6666-6666-6666-666666666666', 'user-grace')) AS u(tenant, subject);
+
 -- 'ok', or the SQLSTATE and message of the error the statement raised
 CREATE FUNCTION pg_temp.try(stmt text) RETURNS text
 LANGUAGE plpgsql AS $$
@@ -508,6 +549,9 @@ RESET ROLE;
 
 SELECT count(*) AS revoked FROM tracker.revoked_tokens WHERE jti = 'priv-jti';
 
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS tracker_pool CASCADE;
+RESET client_min_messages;
 DROP EXTENSION tracker;
 DROP ROLE regress_plain;
 DROP ROLE regress_tenant_user;

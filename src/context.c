@@ -113,9 +113,11 @@ check_membership(VerifiedToken *vt, TenantRecord *tenant, MemberRecord *member)
 		REJECT(errmsg("tenant is %s", tenant->status),
 			   errhint("Only an operator can reactivate a tenant."));
 	if (!registry_member(tenant->data_schema, &vt->tenant, vt->subject, member))
-		REJECT(errmsg("user \"%s\" is not a member of this tenant", vt->subject));
+		REJECT(errmsg("user \"%s\" is not a member of this tenant",
+					  jwt_shown(vt->subject, strlen(vt->subject))));
 	if (!member->active)
-		REJECT(errmsg("user \"%s\" has been deactivated", vt->subject));
+		REJECT(errmsg("user \"%s\" has been deactivated",
+					  jwt_shown(vt->subject, strlen(vt->subject))));
 	if (member->revokes &&
 		(vt->issued_at == 0 || vt->issued_at < member->tokens_valid_after))
 		REJECT(errmsg("token was issued before the user's tokens were revoked"),

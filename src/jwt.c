@@ -42,8 +42,8 @@ static const char *const refused_header_params[] = {
 };
 
 /* An attacker-chosen string, safe to show: at most 64 printable ASCII bytes */
-static char *
-shown(const char *s, int len)
+char *
+jwt_shown(const char *s, int len)
 {
 	char	   *copy = pnstrdup(s, Min(len, 64));
 
@@ -121,10 +121,10 @@ check_header(Jsonb *header, char **kid)
 
 	if (pg_strcasecmp(alg_name, "none") == 0)
 		REJECT(errmsg("unsigned tokens are not accepted"),
-			   errdetail("The token's algorithm is \"%s\".", shown(alg_name, strlen(alg_name))));
+			   errdetail("The token's algorithm is \"%s\".", jwt_shown(alg_name, strlen(alg_name))));
 	alg = jws_alg_from_name(alg_name);
 	if (alg == JWS_INVALID)
-		REJECT(errmsg("algorithm \"%s\" is not supported", shown(alg_name, strlen(alg_name))));
+		REJECT(errmsg("algorithm \"%s\" is not supported", jwt_shown(alg_name, strlen(alg_name))));
 
 	if (jsonb_member(header, "enc", &buf) || jsonb_member(header, "zip", &buf))
 		REJECT(errmsg("encrypted tokens are not accepted"));
@@ -146,7 +146,7 @@ check_header(Jsonb *header, char **kid)
 		pg_strcasecmp(typ, "application/jwt") != 0 &&
 		pg_strcasecmp(typ, "at+jwt") != 0 &&
 		pg_strcasecmp(typ, "application/at+jwt") != 0)
-		REJECT(errmsg("token type \"%s\" is not accepted", shown(typ, strlen(typ))));
+		REJECT(errmsg("token type \"%s\" is not accepted", jwt_shown(typ, strlen(typ))));
 
 	*kid = member_string(header, "header", "kid", true);
 	return alg;
@@ -158,7 +158,7 @@ check_key(const char *kid, JwsAlg alg, TimestampTz now)
 	VerifyKey  *key = keys_lookup(kid);
 
 	if (key == NULL)
-		REJECT(errmsg("unknown key \"%s\"", shown(kid, strlen(kid))),
+		REJECT(errmsg("unknown key \"%s\"", jwt_shown(kid, strlen(kid))),
 			   errdetail("No key with this kid is registered."));
 	if (key->retires && key->retired_at <= now)
 		REJECT(errmsg("key \"%s\" has been retired", key->kid));

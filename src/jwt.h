@@ -31,6 +31,9 @@ typedef struct VerifiedToken
  */
 extern void jwt_verify(const char *token, int len, VerifiedToken *out);
 
+/* A string taken from a token, fit for a message: 64 printable ASCII bytes at most */
+extern char *jwt_shown(const char *s, int len);
+
 /* Raise the error for a token that has expired at some time */
 extern void jwt_report_expired(TimestampTz expires) pg_attribute_noreturn();
 

@@ -37,6 +37,16 @@ $node->append_conf('postgresql.conf',
 $node->start;
 
 $node->safe_psql('postgres', 'CREATE EXTENSION tracker');
+# A token is accepted only for a registered, active tenant and an active
+# user of it; the role comes from the user's row.
+$node->safe_psql(
+	'postgres', qq{
+	SELECT tracker.create_tenant('tap-a', 'Tap A', 'basic', tenant_id => '$tenant_a');
+	SELECT tracker.create_tenant('tap-b', 'Tap B', 'basic', tenant_id => '$tenant_b');
+	SELECT tracker.add_user('$tenant_a', 'alice', 'alice\@a.example', 'admin');
+	SELECT tracker.add_user('$tenant_b', 'bob', 'bob\@b.example', 'user');});
+my $alice_id = $node->safe_psql('postgres',
+	"SELECT id FROM tracker_pool.users WHERE subject = 'alice'");
 my $secret = slurp_file($secret_file);
 # (the secret is a test-only fixture; still, keep it out of the server log)
 is( $node->safe_psql(
@@ -128,6 +138,25 @@ like(
 	$plan,
 	qr/Parallel Seq Scan on public\.t.*\n\s+Output: tracker\.current_tenant\(\)/,
 	'the workers evaluate tracker.current_tenant()');
+
+# the workers' context comes from the database too: alice's role and id
+is( $node->safe_psql(
+		'postgres', $parallel . "
+		SELECT tracker.authenticate(tok) IS NOT NULL FROM toks WHERE name = 'a';
+		SELECT DISTINCT tracker.current_role() || ' ' || tracker.current_user_id()
+		FROM t WHERE id > 0;"),
+	"t\nadmin $alice_id",
+	'the workers see the user\'s role and id from the database');
+$plan = $node->safe_psql(
+	'postgres', $parallel . "
+	SELECT tracker.authenticate(tok) IS NOT NULL FROM toks WHERE name = 'a';
+	EXPLAIN (ANALYZE, COSTS OFF, VERBOSE)
+	SELECT DISTINCT tracker.current_role() || ' ' || tracker.current_user_id()
+	FROM t WHERE id > 0;");
+like(
+	$plan,
+	qr/Workers Launched: [1-9].*\n\s+->  Parallel Seq Scan on public\.t.*\n\s+Output: .*tracker\."current_role"\(\).*tracker\.current_user_id\(\)/,
+	'... evaluated in the workers');
 
 is( $node->safe_psql(
 		'postgres', $parallel . "
