@@ -6,6 +6,7 @@ EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).
 MODULE_big = tracker
 OBJS = \
 	src/tracker.o \
+	src/settings.o \
 	src/base64url.o \
 	src/strict_json.o \
 	src/crypto.o \

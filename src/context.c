@@ -40,7 +40,7 @@
 #include "invalidation.h"
 #include "jwt.h"
 #include "registry.h"
-#include "tracker.h"
+#include "settings.h"
 
 /* Verified tokens a backend remembers before it starts over */
 #define MAX_CACHED_CONTEXTS 1024
@@ -69,10 +69,28 @@ static uint64 entries_generation = 0;
 static ContextEntry *current = NULL;
 static bool token_changed = true;
 
-void
-context_assign_token(const char *newval, void *extra)
+/* tracker.token: the raw token of the current context, verified on use */
+static char *tracker_token = NULL;
+
+static void
+assign_token(const char *newval, void *extra)
 {
 	token_changed = true;
+}
+
+void
+context_init(void)
+{
+	DefineCustomStringVariable("tracker.token",
+							   "The bearer token of the current tenant context; verified whenever it is used.",
+							   "Set it with tracker.authenticate(); a value set any other way is verified all the same.",
+							   &tracker_token,
+							   "",
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							   NULL,
+							   assign_token,
+							   NULL);
 }
 
 static void

@@ -20,8 +20,8 @@ typedef struct TenantContext
 	const char *data_schema;
 } TenantContext;
 
-/* Assign hook of tracker.token */
-extern void context_assign_token(const char *newval, void *extra);
+/* Defines tracker.token, the setting that holds the context's token */
+extern void context_init(void);
 
 /*
  * The current context; false when there is none.  The strings stay valid

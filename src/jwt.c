@@ -30,7 +30,7 @@
 #include "jwt.h"
 #include "keys.h"
 #include "strict_json.h"
-#include "tracker.h"
+#include "settings.h"
 
 #define REJECT(...) \
 	ereport(ERROR, \

@@ -1,15 +1,15 @@
 /*-------------------------------------------------------------------------
  *
- * tracker.h
- *	  The extension's settings, defined in tracker.c.
+ * settings.h
+ *	  The verification settings (tracker.*), defined in settings.c.
+ *	  tracker.token itself belongs to the context and lives in context.c.
  *
  *-------------------------------------------------------------------------
  */
-#ifndef TRACKER_TRACKER_H
-#define TRACKER_TRACKER_H
+#ifndef TRACKER_SETTINGS_H
+#define TRACKER_SETTINGS_H
 
-/* tracker.token: the raw token of the current context, verified on use */
-extern char *tracker_token;
+extern void settings_define(void);
 
 /* tracker.tenant_claim: the claim that names the tenant */
 extern char *tracker_tenant_claim;

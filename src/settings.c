@@ -1,0 +1,82 @@
+/*-------------------------------------------------------------------------
+ *
+ * settings.c
+ *	  The settings that shape verification: tracker.tenant_claim,
+ *	  tracker.leeway and tracker.max_token_size.
+ *
+ * All are PGC_SUSET: a tenant user must not be able to loosen the rules
+ * its own token is checked against.  A change makes this backend's cached
+ * verifications stale, since they were made under the old rules.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/guc.h"
+
+#include "invalidation.h"
+#include "settings.h"
+
+char	   *tracker_tenant_claim = NULL;
+int			tracker_leeway = 60;
+int			tracker_max_token_size = 8192;
+
+static bool
+check_tenant_claim(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0' || strlen(*newval) > 128)
+	{
+		GUC_check_errdetail("The tenant claim name must have 1 to 128 characters.");
+		return false;
+	}
+	return true;
+}
+
+static void
+assign_verification_rule(int newval, void *extra)
+{
+	invalidation_signal_local();
+}
+
+static void
+assign_tenant_claim(const char *newval, void *extra)
+{
+	invalidation_signal_local();
+}
+
+void
+settings_define(void)
+{
+	DefineCustomStringVariable("tracker.tenant_claim",
+							   "Name of the JWT claim that holds the tenant id.",
+							   NULL,
+							   &tracker_tenant_claim,
+							   "tenant_id",
+							   PGC_SUSET,
+							   0,
+							   check_tenant_claim,
+							   assign_tenant_claim,
+							   NULL);
+
+	DefineCustomIntVariable("tracker.leeway",
+							"Seconds of clock skew forgiven when checking exp, nbf and iat.",
+							NULL,
+							&tracker_leeway,
+							60, 0, 600,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL,
+							assign_verification_rule,
+							NULL);
+
+	DefineCustomIntVariable("tracker.max_token_size",
+							"Longest token accepted, in bytes.",
+							NULL,
+							&tracker_max_token_size,
+							8192, 256, 65536,
+							PGC_SUSET,
+							GUC_UNIT_BYTE,
+							NULL,
+							assign_verification_rule,
+							NULL);
+}
