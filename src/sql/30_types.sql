@@ -49,3 +49,5 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.status_transition_allowed(text, text) IS
 'The issue workflow: open -> in_progress | closed; in_progress -> open | in_review | closed; in_review -> in_progress | closed; closed -> open (admins only).';
+REVOKE ALL ON FUNCTION @extschema@.status_transition_allowed(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.status_transition_allowed(text, text) TO tracker_user, tracker_operator;

@@ -16,6 +16,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.tier_defaults(text) IS
 'Storage model and default limits of a tier; NULL limits are set per tenant.';
+REVOKE ALL ON FUNCTION @extschema@.tier_defaults(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.tier_defaults(text) TO tracker_user, tracker_operator;
 
 CREATE TABLE @extschema@.tenants (
 	id			uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
@@ -134,9 +136,12 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'A prefix has 1 to 10 upper-case letters and digits, starting with a letter.';
 	END IF;
-	IF EXISTS (SELECT 1 FROM @extschema@.tenants t
-			   WHERE t.slug = create_tenant.slug OR t.id = create_tenant.tenant_id) THEN
-		RAISE EXCEPTION 'tenant "%" already exists', COALESCE(slug, tenant_id::text)
+	IF EXISTS (SELECT 1 FROM @extschema@.tenants t WHERE t.slug = create_tenant.slug) THEN
+		RAISE EXCEPTION 'tenant "%" already exists', slug
+			USING ERRCODE = 'duplicate_object';
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.tenants t WHERE t.id = create_tenant.tenant_id) THEN
+		RAISE EXCEPTION 'a tenant with id % already exists', tenant_id
 			USING ERRCODE = 'duplicate_object';
 	END IF;
 

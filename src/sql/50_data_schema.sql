@@ -255,6 +255,9 @@ ALTER TABLE %1$I.comments FORCE ROW LEVEL SECURITY;
 
 CREATE POLICY users_read ON %1$I.users FOR SELECT TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant());
+-- Operators manage users, so they may list them (and nothing else here).
+CREATE POLICY users_operator ON %1$I.users FOR SELECT TO tracker_operator
+	USING (true);
 
 CREATE POLICY teams_read ON %1$I.teams FOR SELECT TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant());
@@ -326,8 +329,8 @@ CREATE POLICY comments_remove ON %1$I.comments FOR DELETE TO tracker_user
 								WHERE i.tenant_id = comments.tenant_id AND i.id = comments.issue_id))));
 
 REVOKE ALL ON ALL TABLES IN SCHEMA %1$I FROM PUBLIC;
-GRANT USAGE ON SCHEMA %1$I TO tracker_user;
-GRANT SELECT ON %1$I.users TO tracker_user;
+GRANT USAGE ON SCHEMA %1$I TO tracker_user, tracker_operator;
+GRANT SELECT ON %1$I.users TO tracker_user, tracker_operator;
 GRANT SELECT, INSERT, UPDATE, DELETE ON %1$I.teams, %1$I.team_members,
 	%1$I.issues, %1$I.comments TO tracker_user;
 $ddl$, schema);

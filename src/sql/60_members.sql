@@ -174,12 +174,9 @@ BEGIN
 		RAISE EXCEPTION 'active must not be null'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	-- a super admin's own row is a super admin's: only operators reach it
 	m := @extschema@._managed_user(user_id, tenant_id,
 								   CASE WHEN active THEN 'reactivate' ELSE 'deactivate' END);
-	IF NOT active AND m.who <> 'operator' AND user_id = @extschema@.current_user_id() THEN
-		RAISE EXCEPTION 'permission denied: super admins cannot deactivate themselves'
-			USING ERRCODE = 'insufficient_privilege';
-	END IF;
 	EXECUTE format('SELECT active FROM %I.users WHERE tenant_id = $1 AND id = $2', (m.t).data_schema)
 		INTO was USING (m.t).id, user_id;
 	IF was = active THEN
