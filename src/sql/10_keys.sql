@@ -28,9 +28,12 @@ COMMENT ON TABLE @extschema@.jwt_keys IS
 COMMENT ON COLUMN @extschema@.jwt_keys.material IS
 'The HMAC secret, or the DER SubjectPublicKeyInfo of an RSA or EC key.';
 
+-- ALWAYS: a change applied in replica mode (logical replication, a bulk
+-- load) must reach cached contexts too.
 CREATE TRIGGER jwt_keys_invalidate
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.jwt_keys
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
+ALTER TABLE @extschema@.jwt_keys ENABLE ALWAYS TRIGGER jwt_keys_invalidate;
 
 CREATE TABLE @extschema@.revoked_tokens (
 	jti			text COLLATE "C" PRIMARY KEY
@@ -45,6 +48,7 @@ COMMENT ON TABLE @extschema@.revoked_tokens IS
 CREATE TRIGGER revoked_tokens_invalidate
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.revoked_tokens
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
+ALTER TABLE @extschema@.revoked_tokens ENABLE ALWAYS TRIGGER revoked_tokens_invalidate;
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.jwt_keys', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.revoked_tokens', '');

@@ -50,10 +50,42 @@ CREATE POLICY tenants_operator ON @extschema@.tenants FOR SELECT TO tracker_oper
 REVOKE ALL ON @extschema@.tenants FROM PUBLIC;
 GRANT SELECT ON @extschema@.tenants TO tracker_user, tracker_operator;
 
--- A suspended tenant or a changed data schema must reach cached contexts.
+-- A suspended tenant, a moved data schema or a new key prefix must reach
+-- cached contexts; other updates (limits, names, the row locks that
+-- serialise user additions) need not empty every cache.
 CREATE TRIGGER tenants_invalidate
-	AFTER UPDATE OR DELETE OR TRUNCATE ON @extschema@.tenants
+	AFTER UPDATE ON @extschema@.tenants
+	FOR EACH ROW
+	WHEN ((OLD.status, OLD.data_schema, OLD.key_prefix)
+		  IS DISTINCT FROM (NEW.status, NEW.data_schema, NEW.key_prefix))
+	EXECUTE FUNCTION @extschema@._invalidate_caches();
+CREATE TRIGGER tenants_invalidate_removal
+	AFTER DELETE OR TRUNCATE ON @extschema@.tenants
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
+ALTER TABLE @extschema@.tenants ENABLE ALWAYS TRIGGER tenants_invalidate;
+ALTER TABLE @extschema@.tenants ENABLE ALWAYS TRIGGER tenants_invalidate_removal;
+
+-- Serialises the changes to a tenant's users: an update (of nothing) of
+-- the tenant's row.  A plain row lock would not do under REPEATABLE READ,
+-- where a transaction that waited would still count users with its old
+-- snapshot; an update makes it fail with a serialization error instead.
+CREATE FUNCTION @extschema@._lock_tenant(tenant uuid)
+RETURNS @extschema@.tenants
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t @extschema@.tenants;
+BEGIN
+	UPDATE @extschema@.tenants x SET status = x.status WHERE x.id = tenant RETURNING x.* INTO t;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'tenant % does not exist', tenant
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	RETURN t;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._lock_tenant(uuid) FROM PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tenants', '');
 

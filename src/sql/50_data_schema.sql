@@ -218,6 +218,7 @@ CREATE TRIGGER users_write BEFORE UPDATE ON %1$I.users
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._users_write();
 CREATE TRIGGER users_invalidate AFTER UPDATE OR DELETE OR TRUNCATE ON %1$I.users
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
+ALTER TABLE %1$I.users ENABLE ALWAYS TRIGGER users_invalidate;
 
 CREATE TRIGGER teams_admin BEFORE INSERT OR UPDATE OR DELETE ON %1$I.teams
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._require_admin('manage teams');
@@ -230,6 +231,7 @@ CREATE TRIGGER team_members_write BEFORE INSERT OR UPDATE ON %1$I.team_members
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._stamp_row();
 CREATE TRIGGER team_members_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %1$I.team_members
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
+ALTER TABLE %1$I.team_members ENABLE ALWAYS TRIGGER team_members_invalidate;
 
 CREATE TRIGGER issues_write BEFORE INSERT OR UPDATE ON %1$I.issues
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._issues_write();

@@ -79,11 +79,7 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 
-	SELECT * INTO t FROM @extschema@.tenants x WHERE x.id = add_user.tenant_id FOR UPDATE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'tenant % does not exist', tenant_id
-			USING ERRCODE = 'undefined_object';
-	END IF;
+	t := @extschema@._lock_tenant(add_user.tenant_id);
 	PERFORM @extschema@._check_user_limit(t);
 	BEGIN
 		EXECUTE format('INSERT INTO %I.users (tenant_id, subject, email, role, display_name)
@@ -113,11 +109,7 @@ BEGIN
 		RAISE EXCEPTION 'tenant_id is required'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	SELECT * INTO t FROM @extschema@.tenants x WHERE x.id = tenant FOR UPDATE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'tenant % does not exist', tenant
-			USING ERRCODE = 'undefined_object';
-	END IF;
+	t := @extschema@._lock_tenant(tenant);
 	EXECUTE format('SELECT role FROM %I.users WHERE tenant_id = $1 AND id = $2 FOR UPDATE',
 				   t.data_schema)
 		INTO user_role USING t.id, user_id;
