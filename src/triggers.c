@@ -501,27 +501,40 @@ tracker_stamp_row(PG_FUNCTION_ARGS)
 	return PointerGetDatum(row_form(&row));
 }
 
-PG_FUNCTION_INFO_V1(tracker_require_admin);
+PG_FUNCTION_INFO_V1(tracker_check_statement);
 
 /*
- * BEFORE ... FOR EACH STATEMENT: only admins and super admins pass.  The
- * trigger's argument says what they may do, for the message.
+ * BEFORE ... FOR EACH STATEMENT on every data-schema table a tenant user
+ * may write: there must be a context, and the table must be in the
+ * context's data schema (a pooled tenant must not plant rows in a silo,
+ * nor a platinum tenant in the pool).  With an argument, only admins and
+ * super admins pass, and the argument says what they may do.  A superuser
+ * without a context passes (it bypasses row-level security anyway, and
+ * maintenance needs no token); the row triggers still refuse its inserts.
  */
 Datum
-tracker_require_admin(PG_FUNCTION_ARGS)
+tracker_check_statement(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	TenantContext ctx;
+	const char *schema;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || td->tg_trigger->tgnargs != 1)
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) ||
+		td->tg_trigger->tgnargs > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("tracker._require_admin() must be a trigger with one argument")));
-	/* superusers bypass row-level security; maintenance needs no token */
-	if (!context_get(&ctx) && superuser())
-		return PointerGetDatum(NULL);
-	require_context(&ctx);
-	if (!is_admin(&ctx))
+				 errmsg("tracker._check_statement() must be a statement trigger with at most one argument")));
+	if (!context_get(&ctx))
+	{
+		if (superuser())
+			return PointerGetDatum(NULL);
+		require_context(&ctx);
+	}
+	schema = get_namespace_name(RelationGetNamespace(td->tg_relation));
+	if (schema == NULL || strcmp(schema, ctx.data_schema) != 0)
+		DENY(errmsg("permission denied: the tenant's rows are in schema \"%s\", not \"%s\"",
+					ctx.data_schema, schema ? schema : "?"));
+	if (td->tg_trigger->tgnargs == 1 && !is_admin(&ctx))
 		DENY(errmsg("permission denied: only admins and super admins may %s",
 					td->tg_trigger->tgargs[0]));
 	return PointerGetDatum(NULL);

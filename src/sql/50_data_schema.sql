@@ -30,12 +30,12 @@ GRANT EXECUTE ON FUNCTION @extschema@._context_tenant() TO tracker_user;
 -- The data-schema triggers are C (src/triggers.c): they run on every write,
 -- and C looks up no name through the caller's search_path.
 
-CREATE FUNCTION @extschema@._require_admin()
+CREATE FUNCTION @extschema@._check_statement()
 RETURNS trigger
 LANGUAGE C
-AS 'MODULE_PATHNAME', 'tracker_require_admin';
-COMMENT ON FUNCTION @extschema@._require_admin() IS
-'Statement trigger: only admins and super admins of the context pass; its argument names the action.';
+AS 'MODULE_PATHNAME', 'tracker_check_statement';
+COMMENT ON FUNCTION @extschema@._check_statement() IS
+'Statement trigger: a context is required and the table must be in its data schema; with an argument (the action), only admins and super admins pass.';
 
 CREATE FUNCTION @extschema@._stamp_row()
 RETURNS trigger
@@ -58,7 +58,7 @@ AS 'MODULE_PATHNAME', 'tracker_comments_write';
 COMMENT ON FUNCTION @extschema@._comments_write() IS
 'Row trigger of comments: context fields, internal comments for admins, mentions of the tenant''s users only.';
 
-REVOKE ALL ON FUNCTION @extschema@._require_admin(), @extschema@._stamp_row(),
+REVOKE ALL ON FUNCTION @extschema@._check_statement(), @extschema@._stamp_row(),
 	@extschema@._issues_write(), @extschema@._comments_write() FROM PUBLIC;
 
 CREATE FUNCTION @extschema@._users_write()
@@ -221,12 +221,12 @@ CREATE TRIGGER users_invalidate AFTER UPDATE OR DELETE OR TRUNCATE ON %1$I.users
 ALTER TABLE %1$I.users ENABLE ALWAYS TRIGGER users_invalidate;
 
 CREATE TRIGGER teams_admin BEFORE INSERT OR UPDATE OR DELETE ON %1$I.teams
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._require_admin('manage teams');
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._check_statement('manage teams');
 CREATE TRIGGER teams_write BEFORE INSERT OR UPDATE ON %1$I.teams
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._stamp_row();
 
 CREATE TRIGGER team_members_admin BEFORE INSERT OR UPDATE OR DELETE ON %1$I.team_members
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._require_admin('manage team members');
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._check_statement('manage team members');
 CREATE TRIGGER team_members_write BEFORE INSERT OR UPDATE ON %1$I.team_members
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._stamp_row();
 CREATE TRIGGER team_members_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %1$I.team_members
@@ -235,9 +235,13 @@ ALTER TABLE %1$I.team_members ENABLE ALWAYS TRIGGER team_members_invalidate;
 
 CREATE TRIGGER issues_write BEFORE INSERT OR UPDATE ON %1$I.issues
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._issues_write();
+CREATE TRIGGER issues_check BEFORE INSERT OR UPDATE ON %1$I.issues
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._check_statement();
 CREATE TRIGGER issues_admin_delete BEFORE DELETE ON %1$I.issues
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._require_admin('delete issues');
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._check_statement('delete issues');
 
+CREATE TRIGGER comments_check BEFORE INSERT OR UPDATE OR DELETE ON %1$I.comments
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._check_statement();
 CREATE TRIGGER comments_write BEFORE INSERT OR UPDATE ON %1$I.comments
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._comments_write();
 
@@ -318,9 +322,16 @@ CREATE POLICY comments_create ON %1$I.comments FOR INSERT TO tracker_user
 					 OR (NOT internal
 						 AND EXISTS (SELECT 1 FROM %1$I.issues i
 									 WHERE i.tenant_id = comments.tenant_id AND i.id = comments.issue_id))));
+-- An UPDATE that reads no column is not filtered by the SELECT policy, so
+-- this one repeats the visibility rule: an author whose issue is out of
+-- sight, or who lost the role that wrote an internal note, cannot edit it.
 CREATE POLICY comments_edit ON %1$I.comments FOR UPDATE TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
-		   AND author_id = @extschema@.current_user_id())
+		   AND author_id = @extschema@.current_user_id()
+		   AND (@extschema@.current_role() IN ('admin', 'super_admin')
+				OR (NOT internal
+					AND EXISTS (SELECT 1 FROM %1$I.issues i
+								WHERE i.tenant_id = comments.tenant_id AND i.id = comments.issue_id))))
 	WITH CHECK (tenant_id = @extschema@.current_tenant()
 				AND author_id = @extschema@.current_user_id());
 CREATE POLICY comments_remove ON %1$I.comments FOR DELETE TO tracker_user

@@ -134,12 +134,12 @@ AS $$
 DECLARE
 	m record;
 BEGIN
+	m := @extschema@._managed_user(user_id, tenant_id, 'change the role of');
 	IF role IS NULL OR role NOT IN ('user', 'admin', 'super_admin') THEN
 		RAISE EXCEPTION 'invalid role "%"', role
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'A role is user, admin or super_admin.';
 	END IF;
-	m := @extschema@._managed_user(user_id, tenant_id, 'change the role of');
 	IF role = 'super_admin' AND m.who <> 'operator' THEN
 		RAISE EXCEPTION 'permission denied: only operators can make super admins'
 			USING ERRCODE = 'insufficient_privilege';
