@@ -42,9 +42,6 @@
 #include "registry.h"
 #include "settings.h"
 
-/* Verified tokens a backend remembers before it starts over */
-#define MAX_CACHED_CONTEXTS 1024
-
 typedef struct ContextEntry
 {
 	unsigned char digest[32];	/* hash key: SHA-256 of the token */
@@ -197,7 +194,7 @@ lookup_or_verify(const char *token)
 	nteams = registry_member_teams(tenant.data_schema, &vt.tenant,
 								   &member.user_id, &teams);
 
-	if (hash_get_num_entries(entries) >= MAX_CACHED_CONTEXTS)
+	if (hash_get_num_entries(entries) >= tracker_context_cache_size)
 	{
 		uint64		seen = entries_generation;
 

@@ -23,10 +23,13 @@
 #include "parser/parse_relation.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "invalidation.h"
 #include "registry.h"
 
 static Oid
@@ -81,8 +84,70 @@ registry_jti_revoked(const char *jti)
 	return found;
 }
 
+/*
+ * Tenants change rarely and are few next to tokens, so their rows are
+ * cached, and dropped with everything else when invalidation.c reports a
+ * change (a status, data schema or key prefix change of any tenant).
+ */
+#define MAX_CACHED_TENANTS 100000
+
+typedef struct TenantCacheEntry
+{
+	pg_uuid_t	id;				/* hash key */
+	TenantRecord record;
+} TenantCacheEntry;
+
+static HTAB *tenant_cache = NULL;
+static uint64 tenant_cache_generation = 0;
+
+static TenantCacheEntry *
+tenant_cache_slot(const pg_uuid_t *tenant, bool *found)
+{
+	if (tenant_cache == NULL ||
+		tenant_cache_generation != invalidation_generation() ||
+		hash_get_num_entries(tenant_cache) >= MAX_CACHED_TENANTS)
+	{
+		HASHCTL		ctl;
+
+		if (tenant_cache != NULL)
+			hash_destroy(tenant_cache);
+		ctl.keysize = sizeof(pg_uuid_t);
+		ctl.entrysize = sizeof(TenantCacheEntry);
+		ctl.hcxt = CacheMemoryContext;
+		tenant_cache = hash_create("tracker tenants", 1024, &ctl,
+								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		tenant_cache_generation = invalidation_generation();
+	}
+	return hash_search(tenant_cache, tenant, HASH_ENTER, found);
+}
+
+static bool read_tenant(const pg_uuid_t *tenant, TenantRecord *out);
+
 bool
 registry_tenant(const pg_uuid_t *tenant, TenantRecord *out)
+{
+	bool		found;
+	TenantCacheEntry *slot;
+
+	/* read first: opening the table may deliver an invalidation */
+	if (tenant_cache != NULL && tenant_cache_generation == invalidation_generation())
+	{
+		slot = hash_search(tenant_cache, tenant, HASH_FIND, NULL);
+		if (slot != NULL)
+		{
+			*out = slot->record;
+			return true;
+		}
+	}
+	if (!read_tenant(tenant, out))
+		return false;
+	slot = tenant_cache_slot(tenant, &found);
+	slot->record = *out;
+	return true;
+}
+
+static bool
+read_tenant(const pg_uuid_t *tenant, TenantRecord *out)
 {
 	Relation	rel;
 	SysScanDesc scan;

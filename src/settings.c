@@ -20,6 +20,7 @@
 char	   *tracker_tenant_claim = NULL;
 int			tracker_leeway = 60;
 int			tracker_max_token_size = 8192;
+int			tracker_context_cache_size = 10000;
 
 static bool
 check_tenant_claim(char **newval, void **extra, GucSource source)
@@ -78,5 +79,16 @@ settings_define(void)
 							GUC_UNIT_BYTE,
 							NULL,
 							assign_verification_rule,
+							NULL);
+
+	DefineCustomIntVariable("tracker.context_cache_size",
+							"Verified tokens each backend remembers (about 600 bytes each).",
+							"A token found here is not verified again; past this many, the cache starts over.",
+							&tracker_context_cache_size,
+							10000, 16, 1000000,
+							PGC_SUSET,
+							0,
+							NULL,
+							NULL,
 							NULL);
 }

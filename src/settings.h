@@ -20,4 +20,7 @@ extern int	tracker_leeway;
 /* tracker.max_token_size: longest token accepted, in bytes */
 extern int	tracker_max_token_size;
 
+/* tracker.context_cache_size: verified tokens a backend remembers */
+extern int	tracker_context_cache_size;
+
 #endif
