@@ -17,6 +17,7 @@ OBJS = \
 	src/context.o \
 	src/caller.o \
 	src/triggers.o \
+	src/visibility.o \
 	src/sign.o
 
 # The install script is assembled from the pieces under src/sql, in name order.
@@ -40,6 +41,10 @@ EXTRA_CLEAN = test/isolation/output_iso
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Every object depends on every header: they are few, and a stale object
+# built against an old struct layout is not worth the risk.
+$(OBJS): $(wildcard src/*.h)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PIECES)
 	cat $^ > $@

@@ -264,6 +264,8 @@ context_get(TenantContext *out)
 	out->role = entry->role;
 	out->key_prefix = entry->key_prefix;
 	out->data_schema = entry->data_schema;
+	out->teams = (const pg_uuid_t *) ARR_DATA_PTR(entry->teams);
+	out->nteams = ArrayGetNItems(ARR_NDIM(entry->teams), ARR_DIMS(entry->teams));
 	return true;
 }
 

@@ -18,6 +18,8 @@ typedef struct TenantContext
 	const char *role;			/* user, admin or super_admin */
 	const char *key_prefix;		/* of the tenant's issue keys */
 	const char *data_schema;
+	const pg_uuid_t *teams;		/* the user's teams */
+	int			nteams;
 } TenantContext;
 
 /* Defines tracker.token, the setting that holds the context's token */

@@ -27,6 +27,7 @@
 #include "utils/memutils.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "invalidation.h"
@@ -242,4 +243,40 @@ registry_member_teams(const char *schema, const pg_uuid_t *tenant,
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return n;
+}
+
+bool
+registry_issue_people(const char *schema, const pg_uuid_t *tenant,
+					  const pg_uuid_t *issue, IssuePeople *out)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData keys[2];
+	HeapTuple	tuple;
+	bool		isnull;
+	Datum		d;
+
+	rel = table_open(relation_in(schema, "issues"), AccessShareLock);
+	ScanKeyInit(&keys[0], attnameAttNum(rel, "tenant_id", false),
+				BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(tenant));
+	ScanKeyInit(&keys[1], attnameAttNum(rel, "id", false),
+				BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(issue));
+	scan = systable_beginscan(rel, relation_in(schema, "issues_pkey"), true,
+							  GetActiveSnapshot(), 2, keys);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		out->reporter = *DatumGetUUIDP(column(tuple, rel, "reporter_id", &isnull));
+		d = column(tuple, rel, "assignee_id", &isnull);
+		out->has_assignee = !isnull;
+		if (!isnull)
+			out->assignee = *DatumGetUUIDP(d);
+		d = column(tuple, rel, "team_id", &isnull);
+		out->has_team = !isnull;
+		if (!isnull)
+			out->team = *DatumGetUUIDP(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return HeapTupleIsValid(tuple);
 }

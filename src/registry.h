@@ -44,4 +44,21 @@ extern bool registry_member(const char *schema, const pg_uuid_t *tenant,
 extern int	registry_member_teams(const char *schema, const pg_uuid_t *tenant,
 								  const pg_uuid_t *user, pg_uuid_t **teams);
 
+/* Who an issue belongs to: its reporter, assignee and team */
+typedef struct IssuePeople
+{
+	pg_uuid_t	reporter;
+	bool		has_assignee;
+	pg_uuid_t	assignee;
+	bool		has_team;
+	pg_uuid_t	team;
+} IssuePeople;
+
+/*
+ * The people of an issue in a data schema, as the running statement sees
+ * it (its snapshot); false when there is no such issue.
+ */
+extern bool registry_issue_people(const char *schema, const pg_uuid_t *tenant,
+								  const pg_uuid_t *issue, IssuePeople *out);
+
 #endif

@@ -27,6 +27,16 @@ $$;
 REVOKE ALL ON FUNCTION @extschema@._context_tenant() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@._context_tenant() TO tracker_user;
 
+CREATE FUNCTION @extschema@.issue_visible(tenant_id uuid, issue_id uuid)
+RETURNS boolean
+LANGUAGE C
+STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'tracker_issue_visible';
+COMMENT ON FUNCTION @extschema@.issue_visible(uuid, uuid) IS
+'Whether the context''s user may see this issue of the context''s data schema: the issues_read rule, for the policies of comments.';
+REVOKE ALL ON FUNCTION @extschema@.issue_visible(uuid, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.issue_visible(uuid, uuid) TO tracker_user;
+
 -- The data-schema triggers are C (src/triggers.c): they run on every write,
 -- and C looks up no name through the caller's search_path.
 
@@ -306,22 +316,21 @@ CREATE POLICY issues_remove ON %1$I.issues FOR DELETE TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
 		   AND @extschema@.current_role() IN ('admin', 'super_admin'));
 
--- A comment is visible with its issue.  Admins see every issue of their
--- tenant, so for them the issue need not be looked up: the role test comes
--- first and the planner's OR stops there.
+-- A comment is visible with its issue (tracker.issue_visible(), in C: a
+-- sub-query here would cost every query a sub-plan, and Citus refuses
+-- them).  Admins see every issue of their tenant, so the role test comes
+-- first and the OR stops there.
 CREATE POLICY comments_read ON %1$I.comments FOR SELECT TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
 		   AND (@extschema@.current_role() IN ('admin', 'super_admin')
 				OR (NOT internal
-					AND EXISTS (SELECT 1 FROM %1$I.issues i
-								WHERE i.tenant_id = comments.tenant_id AND i.id = comments.issue_id))));
+					AND @extschema@.issue_visible(tenant_id, issue_id))));
 CREATE POLICY comments_create ON %1$I.comments FOR INSERT TO tracker_user
 	WITH CHECK (tenant_id = @extschema@.current_tenant()
 				AND author_id = @extschema@.current_user_id()
 				AND (@extschema@.current_role() IN ('admin', 'super_admin')
 					 OR (NOT internal
-						 AND EXISTS (SELECT 1 FROM %1$I.issues i
-									 WHERE i.tenant_id = comments.tenant_id AND i.id = comments.issue_id))));
+						 AND @extschema@.issue_visible(tenant_id, issue_id))));
 -- An UPDATE that reads no column is not filtered by the SELECT policy, so
 -- this one repeats the visibility rule: an author whose issue is out of
 -- sight, or who lost the role that wrote an internal note, cannot edit it.
@@ -330,16 +339,14 @@ CREATE POLICY comments_edit ON %1$I.comments FOR UPDATE TO tracker_user
 		   AND author_id = @extschema@.current_user_id()
 		   AND (@extschema@.current_role() IN ('admin', 'super_admin')
 				OR (NOT internal
-					AND EXISTS (SELECT 1 FROM %1$I.issues i
-								WHERE i.tenant_id = comments.tenant_id AND i.id = comments.issue_id))))
+					AND @extschema@.issue_visible(tenant_id, issue_id))))
 	WITH CHECK (tenant_id = @extschema@.current_tenant()
 				AND author_id = @extschema@.current_user_id());
 CREATE POLICY comments_remove ON %1$I.comments FOR DELETE TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
 		   AND (@extschema@.current_role() IN ('admin', 'super_admin')
 				OR (author_id = @extschema@.current_user_id()
-					AND EXISTS (SELECT 1 FROM %1$I.issues i
-								WHERE i.tenant_id = comments.tenant_id AND i.id = comments.issue_id))));
+					AND @extschema@.issue_visible(tenant_id, issue_id))));
 
 REVOKE ALL ON ALL TABLES IN SCHEMA %1$I FROM PUBLIC;
 GRANT USAGE ON SCHEMA %1$I TO tracker_user, tracker_operator;
