@@ -19,12 +19,17 @@
 -- of all tenant rows.  After every 100 operations the shadow must equal the
 -- tables, and every user of every tenant must see exactly the issues and
 -- comments the rules allow, all of the tenant's users, teams and members,
--- and not a single row of another tenant in any data schema.  Every
--- disagreement lands in rr.mismatch with what it takes to debug it.
+-- and not a single row of another tenant in any data schema.  Users whose
+-- context an operation may change (team members, roles, deactivations,
+-- suspended tenants) are also checked just before it and at the next
+-- transaction.  A third of the operations and every other check set the
+-- token as a pooler would (SET LOCAL tracker.token and the search_path,
+-- verified at first use) instead of calling tracker.authenticate().
+-- Every disagreement lands in rr.mismatch with what it takes to debug it.
 --
 -- Deterministic: all choices come from random() after setseed(), rows are
 -- picked in stable orders (issue numbers, subjects, names, creation order),
--- and only counts are printed.
+-- and only counts are printed.  About 25 seconds.
 --
 CREATE EXTENSION tracker;
 SET client_min_messages = warning;
@@ -57,7 +62,7 @@ CREATE TABLE rr.tok (
 	PRIMARY KEY (tenant_id, user_id)
 );
 -- creation order of comments (their ids are random)
-CREATE TABLE rr.cseq (id uuid PRIMARY KEY, seq bigint NOT NULL UNIQUE);
+CREATE TABLE rr.cseq (id uuid PRIMARY KEY, seq bigint NOT NULL);
 -- the oracle's copy of every tenant row, normalised as rr.v_norm shows them
 CREATE TABLE rr.shadow (
 	tbl			text,
@@ -76,11 +81,13 @@ CREATE TABLE rr.log (
 	expected	text NOT NULL,
 	got			text NOT NULL,
 	nrows		bigint,
+	either_way	boolean NOT NULL,	-- the rules allow both: no change, or a refusal
 	ok			boolean NOT NULL,
 	msg			text
 );
 CREATE TABLE rr.vcheck (
-	chk			integer,
+	chk			integer,		-- round (every 100 operations), or
+	op			integer,		-- the operation whose users are checked before and after
 	tenant_id	uuid,
 	user_id		uuid,
 	auth		boolean,
@@ -88,8 +95,7 @@ CREATE TABLE rr.vcheck (
 	n_issues	integer,
 	n_comments	integer,
 	foreign_rows bigint,
-	ok			boolean,
-	PRIMARY KEY (chk, tenant_id, user_id)
+	ok			boolean
 );
 CREATE TABLE rr.mismatch (
 	n			serial PRIMARY KEY,
@@ -149,6 +155,21 @@ CREATE FUNCTION rr.status() RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
 	RETURN CASE WHEN random() < 0.02 THEN 'done' ELSE rr.pickt('{open,in_progress,in_review,closed}') END;
 END $$;
+-- mostly a step of the workflow (towards in_review, its least travelled
+-- state), otherwise a step it forbids from there
+CREATE FUNCTION rr.next_status(cur text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	IF cur IS NULL OR random() < 0.1 THEN
+		RETURN rr.status();
+	ELSIF cur = 'in_progress' THEN
+		RETURN CASE WHEN random() < 0.6 THEN 'in_review' ELSE rr.pickt('{open,closed,done}') END;
+	ELSIF random() < 0.5 THEN
+		RETURN rr.pickt(CASE cur WHEN 'open' THEN '{in_progress,closed}'::text[]
+						WHEN 'in_review' THEN '{in_progress,closed}' ELSE '{open}' END);
+	END IF;
+	RETURN rr.pickt(CASE cur WHEN 'open' THEN '{in_review}'::text[] WHEN 'in_review' THEN '{open}'
+					ELSE '{in_progress,in_review}' END);
+END $$;
 CREATE FUNCTION rr.hours() RETURNS numeric LANGUAGE plpgsql AS $$
 BEGIN
 	RETURN CASE WHEN random() < 0.03 THEN -1 ELSE round(rr.rnd(400) / 10.0, 1) END;
@@ -175,17 +196,28 @@ END $$;
 -- Running a statement as a tenant user (SET ROLE regress_rand, then the
 -- user's token, transaction-local) or as the operator.  flavor: 'ids' (the
 -- statement returns one uuid[]), 'val' (one value), 'dml' (row count).
+-- The token is made the context by tracker.authenticate(), or (lazy) just
+-- set, as a pooler would, with the search_path: verified at first use.
 --
 CREATE FUNCTION rr.exec_user(token text, stmt text, params jsonb, flavor text,
+	lazy boolean DEFAULT false, schema name DEFAULT NULL,
 	OUT state text, OUT nrows bigint, OUT ids uuid[], OUT val text, OUT msg text)
 LANGUAGE plpgsql AS $$
 DECLARE
 	path text := current_setting('search_path');
+	outer_token text := current_setting('tracker.token', true);
 BEGIN
 	state := '00000';
 	BEGIN
 		EXECUTE 'SET ROLE regress_rand';
-		PERFORM tracker.authenticate(token, true);
+		IF token IS NOT NULL AND lazy THEN
+			PERFORM set_config('tracker.token', token, true);
+			PERFORM set_config('search_path', quote_ident(schema) || ', public', true);
+		ELSIF token IS NOT NULL THEN
+			PERFORM tracker.authenticate(token, true);
+		ELSE
+			PERFORM set_config('tracker.token', '', true);		-- no context at all
+		END IF;
 		IF flavor = 'ids' THEN
 			EXECUTE stmt INTO ids USING params;
 			nrows := coalesce(cardinality(ids), 0);
@@ -205,6 +237,7 @@ BEGIN
 	END;
 	EXECUTE 'RESET ROLE';
 	PERFORM set_config('search_path', path, true);
+	PERFORM set_config('tracker.token', coalesce(outer_token, ''), true);
 END $$;
 
 CREATE FUNCTION rr.exec_operator(stmt text, params jsonb, flavor text,
@@ -298,7 +331,7 @@ FROM rr.tenant t JOIN rr.v_users u ON u.tenant_id = t.id
 GROUP BY tier ORDER BY min(t.idx);
 
 --
--- The oracle: the rules of /tmp/api_brief3.md and SPEC section 4, in SQL
+-- The oracle: the tenancy rules (docs/tenancy.md, SPEC section 4), in SQL
 --
 CREATE TYPE rr.actor AS (
 	tenant		uuid,
@@ -316,19 +349,39 @@ CREATE TYPE rr.actor AS (
 	token		text
 );
 
+-- A token for every user that has none yet (users the operator or a super
+-- admin added; also any a faulty add_user made behind the oracle's back)
+CREATE FUNCTION rr.sign_missing() RETURNS void
+LANGUAGE sql AS $$
+	INSERT INTO rr.tok
+	SELECT u.tenant_id, u.id,
+		   tracker.sign_token(jsonb_build_object('sub', u.subject, 'tenant_id', u.tenant_id), 'regress-rand')
+	FROM rr.v_users u
+	WHERE NOT EXISTS (SELECT 1 FROM rr.tok k WHERE k.tenant_id = u.tenant_id AND k.user_id = u.id)
+$$;
+
 CREATE FUNCTION rr.get_actor(t uuid, u uuid) RETURNS rr.actor
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql AS $$
+DECLARE
+	a rr.actor;
+BEGIN
+	PERFORM rr.sign_missing() WHERE NOT EXISTS (SELECT 1 FROM rr.tok k WHERE k.tenant_id = t AND k.user_id = u);
 	SELECT tn.id, r.idx, r.slug, tn.data_schema, us.id, us.subject, us.role::text, us.active,
 		   tn.status::text, tn.status = 'active' AND us.active, us.role IN ('admin', 'super_admin'),
 		   ARRAY(SELECT tm.team_id FROM rr.v_team_members tm
 				 WHERE tm.tenant_id = t AND tm.user_id = u ORDER BY tm.team_id),
 		   k.token
+	INTO a
 	FROM tracker.tenants tn
 	JOIN rr.tenant r ON r.id = tn.id
 	JOIN rr.v_users us ON us.tenant_id = tn.id AND us.id = u
 	JOIN rr.tok k ON k.tenant_id = tn.id AND k.user_id = u
-	WHERE tn.id = t
-$$;
+	WHERE tn.id = t;
+	IF a.uid IS NULL THEN
+		RAISE EXCEPTION 'no user % in tenant %', u, t;
+	END IF;
+	RETURN a;
+END $$;
 
 -- Issues: a user sees those they reported, are assigned or whose team they
 -- belong to; admins and super admins all of the tenant's.
@@ -555,8 +608,8 @@ BEGIN
 	IF f ? 'content' AND length(btrim(coalesce(f->>'content', ''))) = 0 THEN
 		codes := codes || '23514'::text;
 	END IF;
-	IF f ? 'mentions' AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(f->'mentions') m
-								  WHERE NOT rr.is_user_of(a.tenant, m::uuid)) THEN
+	IF f ? 'mentions' AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(f->'mentions') AS m(v)
+								  WHERE NOT rr.is_user_of(a.tenant, m.v::uuid)) THEN
 		codes := codes || '23503'::text;
 	END IF;
 	RETURN codes;
@@ -589,6 +642,9 @@ BEGIN
 END $$;
 
 -- mode: any | admin | sa | user (which roles are preferred, and how much)
+-- | author: plain users who wrote comments, preferably comments they can no
+-- longer see (internal notes from before a demotion, comments on issues out
+-- of their sight): the edge of "only the author" against "visible with".
 CREATE FUNCTION rr.pick_actor(mode text) RETURNS rr.actor
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -596,10 +652,36 @@ DECLARE
 	roles text[] := CASE mode WHEN 'any' THEN '{admin,super_admin}' WHEN 'admin' THEN '{admin,super_admin}'
 						 WHEN 'sa' THEN '{super_admin}' ELSE '{user}' END;
 	p float8 := CASE mode WHEN 'any' THEN 0.35 WHEN 'admin' THEN 0.7 WHEN 'sa' THEN 0.75 ELSE 0.9 END;
-	pref uuid[] := ARRAY(SELECT u.id FROM rr.v_users u WHERE u.tenant_id = t.id AND u.role = ANY (roles)
-						 ORDER BY u.subject);
+	pref uuid[];
 	u uuid;
+	blind text[];
 BEGIN
+	IF mode = 'author' AND random() < 0.6 THEN
+		-- in any tenant
+		blind := ARRAY(SELECT us.tenant_id || '/' || us.id FROM rr.v_users us JOIN rr.tenant r ON r.id = us.tenant_id
+					   WHERE us.role = 'user'
+					   AND EXISTS (SELECT 1 FROM rr.v_comments c JOIN rr.v_issues i
+								   ON i.tenant_id = c.tenant_id AND i.id = c.issue_id
+								   WHERE c.tenant_id = us.tenant_id AND c.author_id = us.id
+								   AND (c.internal OR NOT (i.reporter_id = us.id
+										OR coalesce(i.assignee_id = us.id, false)
+										OR coalesce(i.team_id IN (SELECT tm.team_id FROM rr.v_team_members tm
+																  WHERE tm.tenant_id = us.tenant_id
+																  AND tm.user_id = us.id), false))))
+					   ORDER BY r.idx, us.subject);
+		IF cardinality(blind) > 0 THEN
+			u := split_part(rr.pickt(blind), '/', 2)::uuid;
+			RETURN rr.get_actor((SELECT x.tenant_id FROM rr.v_users x WHERE x.id = u), u);
+		END IF;
+	END IF;
+	IF mode = 'author' THEN
+		pref := ARRAY(SELECT us.id FROM rr.v_users us WHERE us.tenant_id = t.id AND us.role = 'user'
+					  AND EXISTS (SELECT 1 FROM rr.v_comments c WHERE c.tenant_id = t.id AND c.author_id = us.id)
+					  ORDER BY us.subject);
+	ELSIF mode <> 'author' THEN
+		pref := ARRAY(SELECT us.id FROM rr.v_users us WHERE us.tenant_id = t.id AND us.role = ANY (roles)
+					  ORDER BY us.subject);
+	END IF;
 	IF cardinality(pref) > 0 AND random() < p THEN
 		u := rr.pick(pref);
 	ELSE
@@ -642,8 +724,9 @@ BEGIN
 	RETURN coalesce(u, md5('no-team-' || op)::uuid);
 END $$;
 
--- w: weights of visible, assigned, own tenant, foreign, nonexistent; the
--- raw row as jsonb (just {"id": ...} for a nonexistent one)
+-- w: weights of visible, assigned, own tenant, foreign, nonexistent, and
+-- (optionally) visible and no longer open; the raw row as jsonb (just
+-- {"id": ...} for a nonexistent one)
 CREATE FUNCTION rr.pick_issue(a rr.actor, op integer, w integer[]) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -651,6 +734,7 @@ DECLARE
 	t uuid := a.tenant;
 	ids uuid[];
 	i_id uuid;
+	st text;
 BEGIN
 	IF k = 1 THEN
 		ids := ARRAY(SELECT i.id FROM rr.v_issues i WHERE i.tenant_id = t
@@ -660,8 +744,17 @@ BEGIN
 					 ORDER BY i.number);
 	ELSIF k = 4 THEN
 		t := (rr.other_tenant(a)).id;
+	ELSIF k = 6 THEN
+		-- the rarer states of the workflow: one of them first, then an issue in it
+		st := rr.pickt('{in_progress,in_review,closed}');
+		ids := ARRAY(SELECT i.id FROM rr.v_issues i WHERE i.tenant_id = t AND i.status = st
+					 AND rr.iv2(a, i.tenant_id, i.reporter_id, i.assignee_id, i.team_id) ORDER BY i.number);
+		IF cardinality(ids) = 0 THEN
+			ids := ARRAY(SELECT i.id FROM rr.v_issues i WHERE i.tenant_id = t AND i.status <> 'open'
+						 AND rr.iv2(a, i.tenant_id, i.reporter_id, i.assignee_id, i.team_id) ORDER BY i.number);
+		END IF;
 	END IF;
-	IF k IN (3, 4) OR (k IN (1, 2) AND cardinality(ids) = 0) THEN
+	IF k IN (3, 4) OR (k IN (1, 2, 6) AND cardinality(ids) = 0) THEN
 		ids := ARRAY(SELECT i.id FROM rr.v_issues i WHERE i.tenant_id = t ORDER BY i.number);
 	END IF;
 	i_id := CASE WHEN k <> 5 THEN rr.pick(ids) END;
@@ -753,7 +846,8 @@ CREATE TYPE rr.plan AS (
 	codes		text[],		-- refusal allowed with these SQLSTATEs
 	ids			uuid[],		-- on success: the ids returned (sorted)
 	val			text,		-- on success: the value returned
-	effect		jsonb		-- on success: the change, for the shadow
+	effect		jsonb,		-- on success: the change, for the shadow
+	watch		uuid[]		-- users whose context the operation may change
 );
 
 CREATE FUNCTION rr.refuse(p rr.plan, codes text[]) RETURNS rr.plan
@@ -835,8 +929,7 @@ BEGIN
 	ELSE
 		-- naming another data schema (or the own one) explicitly
 		p.kind := 'read a named data schema';
-		s := (SELECT x.s FROM (SELECT DISTINCT t.schema::text AS s FROM rr.tenant t) x
-			  ORDER BY x.s OFFSET rr.rnd(4) LIMIT 1);
+		s := (ARRAY(SELECT DISTINCT t.schema::text FROM rr.tenant t ORDER BY 1))[1 + rr.rnd(4)];
 		tbl := rr.pickt('{issues,comments,users,teams}');
 		p.params := jsonb_build_object('schema', s, 'table', tbl);
 		p.stmt := format(agg, format('SELECT id AS x FROM %I.%I', s, tbl));
@@ -976,7 +1069,7 @@ BEGIN
 	-- values for the chosen columns
 	FOR k IN SELECT jsonb_object_keys(f) ORDER BY 1 LOOP
 		f := f || jsonb_build_object(k, CASE k
-			WHEN 'status' THEN to_jsonb(rr.status())
+			WHEN 'status' THEN to_jsonb(rr.next_status(r->>'status'))
 			WHEN 'description' THEN to_jsonb('u' || op)
 			WHEN 'estimated_hours' THEN to_jsonb(rr.hours())
 			WHEN 'title' THEN to_jsonb(CASE WHEN random() < 0.03 THEN ' ' ELSE 't' || op END)
@@ -1000,8 +1093,8 @@ CREATE FUNCTION rr.gen_update_issue(op integer, a rr.actor) RETURNS rr.plan
 LANGUAGE plpgsql AS $$
 DECLARE
 	p rr.plan;
-	r jsonb := rr.pick_issue(a, op, CASE WHEN a.adm THEN '{50,0,25,15,10}'::integer[]
-										 ELSE '{35,30,20,10,5}' END);
+	r jsonb := rr.pick_issue(a, op, CASE WHEN a.adm THEN '{30,0,15,15,10,30}'::integer[]
+										 ELSE '{20,25,15,10,5,25}' END);
 	f jsonb := rr.issue_changes(op, a, r) || jsonb_build_object('_id', r->>'id');
 	codes text[];
 BEGIN
@@ -1030,7 +1123,7 @@ DECLARE
 	p rr.plan;
 	s text := rr.pickt('{open,in_progress,in_review,closed}');
 	f jsonb;
-	rows jsonb[];
+	v_rows jsonb[];
 	r jsonb;
 	codes text[] := '{}';
 BEGIN
@@ -1040,25 +1133,32 @@ BEGIN
 	WHEN 1 THEN f := jsonb_build_object('description', 'b' || op);
 	WHEN 2 THEN f := jsonb_build_object('estimated_hours', rr.hours());
 	WHEN 3 THEN f := jsonb_build_object('priority', rr.priority());
-	ELSE f := jsonb_build_object('status', rr.status());
+	ELSE f := jsonb_build_object('status', rr.next_status(s));
 	END CASE;
-	f := f || jsonb_build_object('_s', s);
+	-- now and then with no WHERE clause at all: every visible issue
+	IF random() < 0.2 THEN
+		s := NULL;
+		p.kind := 'update all issues (no WHERE)';
+		p.stmt := rr.update_sql('issues', f, NULL);
+	ELSE
+		f := f || jsonb_build_object('_s', s);
+		p.stmt := rr.update_sql('issues', f, 'status = ($1->>''_s'')');
+	END IF;
 	p.params := f;
-	p.stmt := rr.update_sql('issues', f, 'status = ($1->>''_s'')');
 	IF NOT a.auth THEN
 		RETURN rr.refuse(p, '{28000}');
 	END IF;
-	rows := ARRAY(SELECT rr.jn_issue(i) || jsonb_build_object('id', i.id, 'tenant_id', i.tenant_id)
-				  FROM rr.v_issues i WHERE i.tenant_id = a.tenant AND i.status = s
+	v_rows := ARRAY(SELECT rr.jn_issue(i) || jsonb_build_object('id', i.id, 'tenant_id', i.tenant_id)
+				  FROM rr.v_issues i WHERE i.tenant_id = a.tenant AND (s IS NULL OR i.status = s)
 				  AND rr.iv2(a, i.tenant_id, i.reporter_id, i.assignee_id, i.team_id) ORDER BY i.number);
-	FOREACH r IN ARRAY rows LOOP
+	FOREACH r IN ARRAY v_rows LOOP
 		codes := codes || rr.o_issue_change(a, r, f);
 	END LOOP;
 	IF cardinality(codes) > 0 THEN
 		RETURN rr.refuse(p, codes);
 	END IF;
-	RETURN rr.succeed(p, cardinality(rows), jsonb_build_object('t', 'issue_upd',
-		'ids', (SELECT coalesce(jsonb_agg(x->'id'), '[]') FROM unnest(rows) x), 'set', rr.cols(f)));
+	RETURN rr.succeed(p, cardinality(v_rows), jsonb_build_object('t', 'issue_upd',
+		'ids', (SELECT coalesce(jsonb_agg(x->'id'), '[]') FROM unnest(v_rows) x), 'set', rr.cols(f)));
 END $$;
 
 CREATE FUNCTION rr.gen_delete_issue(op integer, a rr.actor) RETURNS rr.plan
@@ -1138,7 +1238,7 @@ BEGIN
 	p.flavor := 'dml';
 	f := jsonb_build_object('issue_id', r->>'id',
 							'content', CASE WHEN random() < 0.02 THEN '  ' ELSE 'c' || op END);
-	IF random() < CASE WHEN a.adm THEN 0.3 ELSE 0.1 END THEN
+	IF random() < (CASE WHEN a.adm THEN 0.3 ELSE 0.1 END) THEN
 		f := f || '{"internal": true}';
 	ELSIF random() < 0.5 THEN
 		f := f || '{"internal": false}';
@@ -1252,10 +1352,8 @@ BEGIN
 	IF NOT a.auth THEN
 		RETURN rr.refuse(p, '{28000}');
 	END IF;
+	-- others' comments are not the actor's to edit: they are left alone
 	ids := ARRAY(SELECT c.id FROM rr.o_comments(a) c WHERE c.vis AND c.author_id = a.uid ORDER BY c.id);
-	IF EXISTS (SELECT 1 FROM rr.o_comments(a) c WHERE c.vis AND c.author_id <> a.uid) THEN
-		p := rr.refuse(p, '{42501}');
-	END IF;
 	RETURN rr.succeed(p, cardinality(ids), jsonb_build_object('t', 'comment_upd', 'ids', rr.jids(ids),
 															  'set', f));
 END $$;
@@ -1305,14 +1403,10 @@ BEGIN
 	IF NOT a.auth THEN
 		RETURN rr.refuse(p, '{28000}');
 	END IF;
+	-- the visible comments the actor may delete; others' are left alone
 	ids := ARRAY(SELECT c.id FROM rr.o_comments(a) c
 				 WHERE c.vis AND (c.author_id = a.uid OR a.adm)
 				 AND (everything OR c.issue_id = (r->>'id')::uuid) ORDER BY c.id);
-	IF EXISTS (SELECT 1 FROM rr.o_comments(a) c
-			   WHERE c.vis AND NOT (c.author_id = a.uid OR a.adm)
-			   AND (everything OR c.issue_id = (r->>'id')::uuid)) THEN
-		p := rr.refuse(p, '{42501}');
-	END IF;
 	RETURN rr.succeed(p, cardinality(ids), jsonb_build_object('t', 'comment_del', 'ids', rr.jids(ids)));
 END $$;
 
@@ -1340,6 +1434,7 @@ BEGIN
 	usr := coalesce(usr, rr.pick_user(a, CASE WHEN random() < 0.85 THEN 'own' ELSE 'for' END, op));
 	member := EXISTS (SELECT 1 FROM rr.v_team_members m
 					  WHERE m.tenant_id = a.tenant AND m.team_id = team AND m.user_id = usr);
+	p.watch := ARRAY[usr];
 	p.flavor := 'dml';
 	p.params := jsonb_build_object('team', team, 'user', usr);
 	IF NOT rr.is_team_of(a.tenant, team) THEN
@@ -1384,6 +1479,7 @@ BEGIN
 	WHEN 5 THEN
 		p.kind := 'create team';
 		p.flavor := 'val';
+		p.watch := NULL;
 		nm := CASE rr.roll('{80,15,5}') WHEN 1 THEN 'team-' || op
 				WHEN 2 THEN (SELECT t.name FROM rr.v_teams t WHERE t.tenant_id = a.tenant AND t.id = team)
 				ELSE ' ' END;
@@ -1411,6 +1507,8 @@ BEGIN
 		END IF;
 	WHEN 6 THEN
 		p.kind := 'delete team';
+		p.watch := ARRAY(SELECT m.user_id FROM rr.v_team_members m WHERE m.tenant_id = a.tenant AND m.team_id = team
+						 ORDER BY m.user_id);
 		p.params := jsonb_build_object('_id', team);
 		p.stmt := 'DELETE FROM teams WHERE id = ($1->>''_id'')::uuid';
 		IF rr.is_team_of(a.tenant, team) THEN
@@ -1420,6 +1518,7 @@ BEGIN
 		END IF;
 	ELSE
 		p.kind := 'update team';
+		p.watch := NULL;
 		f := CASE rr.roll('{70,20,10}')
 			 WHEN 1 THEN jsonb_build_object('status', rr.pickt('{active,archived}'))
 			 WHEN 2 THEN jsonb_build_object('description', 'tu' || op)
@@ -1497,6 +1596,7 @@ DECLARE
 BEGIN
 	x := rr.pick_target(a, op, as_operator);
 	p.kind := CASE WHEN as_operator THEN 'set_user_role (operator)' ELSE 'set_user_role (tenant user)' END;
+	p.watch := ARRAY[x.target];
 	p.operator := as_operator;
 	p.flavor := 'dml';
 	p.params := jsonb_build_object('user', x.target, 'role', new_role, 'tenant', x.tenant_arg);
@@ -1532,8 +1632,9 @@ BEGIN
 	x := rr.pick_target(a, op, as_operator);
 	tt := CASE WHEN as_operator THEN x.tenant_arg ELSE coalesce(x.tenant_arg, a.tenant) END;
 	cur := (SELECT u.active FROM rr.v_users u WHERE u.id = x.target AND u.tenant_id = coalesce(tt, a.tenant));
-	act := CASE WHEN cur THEN random() < 0.2 WHEN NOT cur THEN random() < 0.8 ELSE random() < 0.5 END;
+	act := CASE WHEN cur THEN random() < 0.6 WHEN NOT cur THEN random() < 0.85 ELSE random() < 0.5 END;
 	p.kind := CASE WHEN as_operator THEN 'set_user_active (operator)' ELSE 'set_user_active (tenant user)' END;
+	p.watch := ARRAY[x.target];
 	p.operator := as_operator;
 	p.flavor := 'dml';
 	p.params := jsonb_build_object('user', x.target, 'active', act, 'tenant', x.tenant_arg);
@@ -1561,26 +1662,28 @@ DECLARE
 	p rr.plan;
 	tt uuid := CASE WHEN as_operator OR random() < 0.9 THEN a.tenant ELSE (rr.other_tenant(a)).id END;
 	slug text := (SELECT t.slug FROM rr.tenant t WHERE t.id = tt);
+	existing uuid := rr.pick(ARRAY(SELECT u.id FROM rr.v_users u WHERE u.tenant_id = tt ORDER BY u.subject));
 	subj text := 'n' || op;
-	email text;
+	v_email text;
 	new_role text;
 	codes text[] := '{}';
 BEGIN
-	IF random() < 0.2 THEN
-		subj := coalesce((SELECT u.subject FROM rr.v_users u WHERE u.tenant_id = tt AND u.id = rr.pick_user(a, 'own', op)), subj);
-	END IF;
-	email := subj || '@' || slug || '.example';
-	IF subj = 'n' || op AND random() < 0.15 THEN
-		email := coalesce((SELECT u.email FROM rr.v_users u WHERE u.tenant_id = tt AND u.id = rr.pick_user(a, 'own', op)), email);
-	ELSIF subj <> 'n' || op THEN
-		email := 'n' || op || '@' || slug || '.example';
-	END IF;
+	-- now and then the subject or the email of an existing user of the tenant
+	CASE rr.roll('{70,15,15}')
+	WHEN 2 THEN
+		subj := (SELECT u.subject FROM rr.v_users u WHERE u.tenant_id = tt AND u.id = existing);
+		v_email := 'n' || op || '@' || slug || '.example';
+	WHEN 3 THEN
+		v_email := (SELECT u.email FROM rr.v_users u WHERE u.tenant_id = tt AND u.id = existing);
+	ELSE
+		v_email := subj || '@' || slug || '.example';
+	END CASE;
 	new_role := (ARRAY['user', 'admin', 'super_admin', 'owner'])[
 		rr.roll(CASE WHEN as_operator THEN '{40,30,25,5}'::integer[] ELSE '{50,35,10,5}' END)];
 	p.kind := CASE WHEN as_operator THEN 'add_user (operator)' ELSE 'add_user (tenant user)' END;
 	p.operator := as_operator;
 	p.flavor := 'val';
-	p.params := jsonb_build_object('tenant', tt, 'subject', subj, 'email', email, 'role', new_role);
+	p.params := jsonb_build_object('tenant', tt, 'subject', subj, 'email', v_email, 'role', new_role);
 	p.stmt := 'SELECT tracker.add_user(($1->>''tenant'')::uuid, $1->>''subject'', $1->>''email'', $1->>''role'')::text';
 	IF NOT as_operator AND NOT a.auth THEN
 		RETURN rr.refuse(p, '{28000}');
@@ -1597,14 +1700,14 @@ BEGIN
 	IF rr.active_users(tt) >= rr.max_users(tt) THEN
 		codes := codes || '53400'::text;
 	END IF;
-	IF EXISTS (SELECT 1 FROM rr.v_users u WHERE u.tenant_id = tt AND (u.subject = subj OR u.email = email)) THEN
+	IF EXISTS (SELECT 1 FROM rr.v_users u WHERE u.tenant_id = tt AND (u.subject = subj OR u.email = v_email)) THEN
 		codes := codes || '23505'::text;
 	END IF;
 	IF cardinality(codes) > 0 THEN
 		RETURN rr.refuse(p, codes);
 	END IF;
 	RETURN rr.succeed(p, NULL, jsonb_build_object('t', 'user_ins', 'tenant', tt, 'subject', subj,
-		'row', jsonb_build_object('subject', subj, 'email', email, 'role', new_role, 'active', true)));
+		'row', jsonb_build_object('subject', subj, 'email', v_email, 'role', new_role, 'active', true)));
 END $$;
 
 -- Operator: suspend and reactivate tenants, change their limits
@@ -1615,6 +1718,7 @@ DECLARE
 	t rr.tenant;
 	st text;
 	mx integer;
+	k integer;
 	suspended integer[] := ARRAY(SELECT r.idx FROM rr.tenant r JOIN tracker.tenants x ON x.id = r.id
 								 WHERE x.status = 'suspended' ORDER BY r.idx);
 BEGIN
@@ -1623,13 +1727,15 @@ BEGIN
 	IF random() < 0.75 THEN
 		p.kind := 'set_tenant_status (operator)';
 		IF cardinality(suspended) > 0 AND random() < 0.7 THEN
-			SELECT * INTO t FROM rr.tenant WHERE idx = suspended[1 + rr.rnd(cardinality(suspended))];
+			k := suspended[1 + rr.rnd(cardinality(suspended))];
+			SELECT * INTO t FROM rr.tenant WHERE idx = k;
 			st := 'active';
 		ELSE
 			t := rr.random_tenant();
 			st := CASE WHEN random() < 0.8 THEN 'suspended' ELSE 'active' END;
 		END IF;
 		p.params := jsonb_build_object('tenant', t.id, 'status', st);
+		p.watch := ARRAY(SELECT u.id FROM rr.v_users u WHERE u.tenant_id = t.id ORDER BY u.subject LIMIT 3);
 		p.stmt := 'SELECT tracker.set_tenant_status(($1->>''tenant'')::uuid, $1->>''status'')';
 		RETURN rr.succeed(p, NULL, jsonb_build_object('t', 'tenant_upd', 'id', t.id,
 													  'set', jsonb_build_object('status', st)));
@@ -1643,17 +1749,17 @@ BEGIN
 		'set', jsonb_build_object('max_users', coalesce(mx, rr.tier_max_users(t.tier)))));
 END $$;
 
--- Plain attacks: writing users, writing into another data schema
+-- Plain attacks: writing users, writing into another data schema (rows that
+-- would carry the own tenant, in a schema that does not hold it)
 CREATE FUNCTION rr.gen_attack(op integer, a rr.actor) RETURNS rr.plan
 LANGUAGE plpgsql AS $$
 DECLARE
 	p rr.plan;
-	s text := (SELECT x.s FROM (SELECT DISTINCT t.schema::text AS s FROM rr.tenant t WHERE t.schema <> a.schema) x
-			   ORDER BY x.s OFFSET rr.rnd(3) LIMIT 1);
+	s text := (ARRAY(SELECT DISTINCT t.schema::text FROM rr.tenant t WHERE t.schema <> a.schema ORDER BY 1))[1 + rr.rnd(3)];
 	r jsonb;
 BEGIN
 	p.flavor := 'dml';
-	CASE rr.roll('{3,2,2}')
+	CASE rr.roll('{3,2,2,2,2,3}')
 	WHEN 1 THEN
 		p.kind := 'attack: update users';
 		p.params := jsonb_build_object('_id', a.uid);
@@ -1664,17 +1770,76 @@ BEGIN
 		p.params := jsonb_build_object('title', 'x' || op, 'schema', s);
 		p.stmt := format('INSERT INTO %I.issues (title) VALUES ($1->>''title'')', s);
 		p := rr.refuse(p, '{42501,23503,55000}');
-	ELSE
+	WHEN 3 THEN
 		p.kind := 'attack: insert comment into another schema';
 		r := rr.pick_issue(a, op, '{0,0,0,100,0}');
 		p.params := jsonb_build_object('issue', r->>'id', 'schema', s);
 		p.stmt := format('INSERT INTO %I.comments (issue_id, content) VALUES (($1->>''issue'')::uuid, ''x'')', s);
 		p := rr.refuse(p, '{42501,23503}');
+	WHEN 4 THEN
+		p.kind := 'attack: insert team into another schema';
+		p.params := jsonb_build_object('name', 'x' || op, 'schema', s);
+		p.stmt := format('INSERT INTO %I.teams (name) VALUES ($1->>''name'')', s);
+		p := rr.refuse(p, '{42501}');
+	WHEN 5 THEN
+		p.kind := 'attack: insert team member into another schema';
+		p.params := jsonb_build_object('team', rr.pick_team(a, 'own', op), 'user', a.uid, 'schema', s);
+		p.stmt := format('INSERT INTO %I.team_members (team_id, user_id) VALUES (($1->>''team'')::uuid, ($1->>''user'')::uuid)', s);
+		p := rr.refuse(p, '{42501,23503}');
+	ELSE
+		-- the own tenant has no rows there: nothing to change, or refused
+		p.kind := 'attack: update or delete in another schema';
+		p.params := jsonb_build_object('schema', s);
+		p.stmt := format(rr.pickt('{"UPDATE %I.issues SET description = ''x''","UPDATE %I.comments SET content = ''x''","UPDATE %I.teams SET description = ''x''","DELETE FROM %I.comments","DELETE FROM %I.team_members"}'), s);
+		p := rr.refuse(p, '{42501}');
+		p := rr.succeed(p, 0, NULL);
 	END CASE;
 	IF NOT a.auth THEN
 		p := rr.refuse(p, '{28000}');
 	END IF;
 	RETURN p;
+END $$;
+
+-- A tenant user's role with no token at all: no rows, no writes
+CREATE FUNCTION rr.gen_no_context(op integer, a rr.actor) RETURNS rr.plan
+LANGUAGE plpgsql AS $$
+DECLARE
+	p rr.plan;
+	r jsonb := rr.pick_issue(a, op, '{0,0,100,0,0}');
+BEGIN
+	p.flavor := 'dml';
+	p.params := jsonb_build_object('issue', r->>'id', 'title', 'x' || op);
+	CASE rr.roll('{3,3,2,2,2}')
+	WHEN 1 THEN
+		p.kind := 'no context: read';
+		p.flavor := 'ids';
+		p.stmt := format('SELECT coalesce(array_agg(x ORDER BY x), ''{}'') FROM (SELECT id AS x FROM %1$I.issues '
+						 'UNION ALL SELECT id FROM %1$I.comments UNION ALL SELECT id FROM %1$I.users '
+						 'UNION ALL SELECT id FROM %1$I.teams UNION ALL SELECT id FROM tracker.tenants) s', a.schema);
+		p.ids := '{}';
+		RETURN rr.succeed(p, NULL, NULL);
+	WHEN 2 THEN
+		p.kind := 'no context: insert issue';
+		p.stmt := format('INSERT INTO %I.issues (title) VALUES ($1->>''title'')', a.schema);
+		RETURN rr.refuse(p, '{42501}');
+	WHEN 3 THEN
+		p.kind := 'no context: insert comment';
+		p.stmt := format('INSERT INTO %I.comments (issue_id, content) VALUES (($1->>''issue'')::uuid, ''x'')', a.schema);
+		RETURN rr.refuse(p, '{42501}');
+	WHEN 4 THEN
+		-- nothing is visible, so nothing changes; an error is as good
+		p.kind := 'no context: update';
+		p.stmt := format(rr.pickt('{"UPDATE %I.issues SET description = ''x''","UPDATE %I.comments SET content = ''x''","UPDATE %I.teams SET description = ''x''"}'),
+						 a.schema);
+		p := rr.refuse(p, '{42501}');
+		RETURN rr.succeed(p, 0, NULL);
+	ELSE
+		p.kind := 'no context: delete';
+		p.stmt := format(rr.pickt('{"DELETE FROM %I.issues","DELETE FROM %I.comments","DELETE FROM %I.team_members"}'),
+						 a.schema);
+		p := rr.refuse(p, '{42501}');
+		RETURN rr.succeed(p, 0, NULL);
+	END CASE;
 END $$;
 
 --
@@ -1749,7 +1914,8 @@ BEGIN
 		END IF;
 		INSERT INTO rr.shadow VALUES ('user', new_id, t, e->'row', op);
 		INSERT INTO rr.tok VALUES (t, new_id, tracker.sign_token(
-			jsonb_build_object('sub', e->>'subject', 'tenant_id', t), 'regress-rand'));
+			jsonb_build_object('sub', e->>'subject', 'tenant_id', t), 'regress-rand'))
+		ON CONFLICT DO NOTHING;
 	WHEN 'tenant_upd' THEN
 		UPDATE rr.shadow SET val = val || (e->'set'), last_op = op WHERE tbl = 'tenant' AND id = (e->>'id')::uuid;
 	END CASE;
@@ -1787,7 +1953,7 @@ $$;
 --
 -- One operation: draw it, predict it, run it, compare, replay
 --
-CREATE FUNCTION rr.step(op integer) RETURNS void
+CREATE FUNCTION rr.step(op integer) RETURNS uuid[]
 LANGUAGE plpgsql AS $$
 DECLARE
 	a rr.actor;
@@ -1796,8 +1962,9 @@ DECLARE
 	good boolean;
 	complaint text;
 	who text;
+	lazy boolean;
 BEGIN
-	CASE rr.roll('{170,190,170,30,42,8,120,50,10,35,8,2,60,40,40,10,8,7}')
+	CASE rr.roll('{161,190,170,30,42,8,120,50,10,35,6,4,60,40,40,10,8,11,5}')
 	WHEN 1 THEN a := rr.pick_actor('any'); p := rr.gen_read(op, a);
 	WHEN 2 THEN a := rr.pick_actor('any'); p := rr.gen_insert_issue(op, a);
 	WHEN 3 THEN a := rr.pick_actor('any'); p := rr.gen_update_issue(op, a);
@@ -1806,26 +1973,36 @@ BEGIN
 	WHEN 6 THEN a := rr.pick_actor('admin'); p := rr.gen_delete_issues(op, a);
 	WHEN 7 THEN a := rr.pick_actor('any'); p := rr.gen_insert_comment(op, a);
 	WHEN 8 THEN a := rr.pick_actor('any'); p := rr.gen_edit_comment(op, a);
-	WHEN 9 THEN a := rr.pick_actor('user'); p := rr.gen_edit_comments(op, a);
+	WHEN 9 THEN a := rr.pick_actor('author'); p := rr.gen_edit_comments(op, a);
 	WHEN 10 THEN a := rr.pick_actor('any'); p := rr.gen_delete_comment(op, a);
 	WHEN 11 THEN a := rr.pick_actor('any'); p := rr.gen_delete_comments(op, a, false);
-	WHEN 12 THEN a := rr.pick_actor('user'); p := rr.gen_delete_comments(op, a, true);
+	WHEN 12 THEN a := rr.pick_actor('author'); p := rr.gen_delete_comments(op, a, true);
 	WHEN 13 THEN a := rr.pick_actor('admin'); p := rr.gen_team(op, a);
 	WHEN 14 THEN a := rr.pick_actor('sa'); p := rr.gen_set_role(op, a, random() < 0.3);
 	WHEN 15 THEN a := rr.pick_actor('sa'); p := rr.gen_set_active(op, a, random() < 0.3);
 	WHEN 16 THEN a := rr.pick_actor('sa'); p := rr.gen_add_user(op, a, random() < 0.3);
 	WHEN 17 THEN p := rr.gen_tenant(op);
-	ELSE a := rr.pick_actor('any'); p := rr.gen_attack(op, a);
+	WHEN 18 THEN a := rr.pick_actor('any'); p := rr.gen_attack(op, a);
+	ELSE a := rr.pick_actor('any'); p := rr.gen_no_context(op, a); a.token := NULL;
 	END CASE;
 
+	IF cardinality(p.watch) > 0 THEN
+		PERFORM rr.check_all(NULL, p.watch, op);	-- before (and with their contexts cached)
+	END IF;
+	lazy := random() < 0.3;
+	IF lazy AND NOT a.auth AND p.kind IN ('read issue counters', 'attack: update users') THEN
+		-- the missing privilege may well be found before the token is first used
+		p := rr.refuse(p, '{28000,42501}');
+	END IF;
 	IF coalesce(p.operator, false) THEN
 		r := rr.exec_operator(p.stmt, p.params, p.flavor);
 		who := 'operator';
 	ELSE
-		r := rr.exec_user(a.token, p.stmt, p.params, p.flavor);
-		who := format('%s/%s (%s%s)', a.slug, a.subject, a.role,
+		r := rr.exec_user(a.token, p.stmt, p.params, p.flavor, lazy, a.schema);
+		who := CASE WHEN a.token IS NULL THEN 'no context' ELSE
+			   format('%s/%s (%s%s)', a.slug, a.subject, a.role,
 					  CASE WHEN a.tstatus <> 'active' THEN ', tenant suspended'
-						   WHEN NOT a.active THEN ', deactivated' ELSE '' END);
+						   WHEN NOT a.active THEN ', deactivated' ELSE '' END) END;
 	END IF;
 	IF r.state = '00000' THEN
 		good := coalesce(p.ok, false) AND (p.nrows IS NULL OR r.nrows = p.nrows)
@@ -1837,7 +2014,7 @@ BEGIN
 		good := r.state = ANY (coalesce(p.codes, '{}'));
 	END IF;
 	INSERT INTO rr.log VALUES (op, p.kind, who, p.stmt, p.params, rr.describe(p), r.state, r.nrows,
-							   good AND complaint IS NULL, r.msg);
+							   coalesce(p.ok AND cardinality(p.codes) > 0, false), good AND complaint IS NULL, r.msg);
 	IF NOT good OR complaint IS NOT NULL THEN
 		INSERT INTO rr.mismatch (op, kind, who, detail)
 		VALUES (op, p.kind, who,
@@ -1847,6 +2024,7 @@ BEGIN
 							THEN '; ' || rr.diff(r.ids, p.ids) ELSE '' END,
 					   coalesce('; ' || complaint, '')));
 	END IF;
+	RETURN p.watch;
 END $$;
 
 --
@@ -1875,6 +2053,7 @@ CREATE TYPE rr.expect AS (
 	tidx		integer,
 	subject		text,
 	tenant		uuid,
+	schema		name,
 	uid			uuid,
 	token		text,
 	auth		boolean,
@@ -1887,7 +2066,7 @@ CREATE TYPE rr.expect AS (
 CREATE FUNCTION rr.expected_all() RETURNS SETOF rr.expect
 LANGUAGE sql STABLE AS $$
 	WITH u AS (
-		SELECT r.idx, us.subject, us.tenant_id, us.id, k.token,
+		SELECT r.idx, us.subject, us.tenant_id, r.schema, us.id, k.token,
 			   us.active AND tn.status = 'active' AS auth,
 			   us.role IN ('admin', 'super_admin') AS adm,
 			   ARRAY(SELECT tm.team_id FROM rr.v_team_members tm
@@ -1896,7 +2075,7 @@ LANGUAGE sql STABLE AS $$
 		JOIN tracker.tenants tn ON tn.id = us.tenant_id
 		JOIN rr.tenant r ON r.id = us.tenant_id
 		JOIN rr.tok k ON k.tenant_id = us.tenant_id AND k.user_id = us.id)
-	SELECT u.idx, u.subject, u.tenant_id, u.id, u.token, u.auth,
+	SELECT u.idx, u.subject, u.tenant_id, u.schema, u.id, u.token, u.auth,
 		   (SELECT coalesce(array_agg(i.id ORDER BY i.id), '{}') FROM rr.v_issues i
 			WHERE i.tenant_id = u.tenant_id
 			AND (u.adm OR i.reporter_id = u.id OR i.assignee_id = u.id OR i.team_id = ANY (u.teams))),
@@ -1925,11 +2104,11 @@ BEGIN
 	FROM (SELECT DISTINCT schema::text AS s FROM rr.tenant) x;
 
 	EXECUTE format($f$
-CREATE FUNCTION rr.check_all(chk integer) RETURNS void
+CREATE FUNCTION rr.check_all(chk integer, only_users uuid[] DEFAULT NULL, op integer DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql AS $body$
 DECLARE
 	e rr.expect;
-	all_e rr.expect[] := ARRAY(SELECT x FROM rr.expected_all() x);
+	all_e rr.expect[];
 	me uuid;
 	st text;
 	msg text;
@@ -1941,7 +2120,11 @@ DECLARE
 	n_foreign bigint;
 	good boolean;
 	why text;
+	path text := current_setting('search_path');
+	outer_token text := current_setting('tracker.token', true);
 BEGIN
+	PERFORM rr.sign_missing();
+	all_e := ARRAY(SELECT x FROM rr.expected_all() x WHERE only_users IS NULL OR x.uid = ANY (only_users));
 	FOREACH e IN ARRAY all_e LOOP
 		me := e.tenant;
 		st := '00000';
@@ -1951,7 +2134,13 @@ BEGIN
 		n_foreign := NULL;
 		BEGIN
 			EXECUTE 'SET ROLE regress_rand';
-			PERFORM tracker.authenticate(e.token, true);
+			IF coalesce(chk, op) %% 2 = 1 THEN
+				-- as a pooler would: the token and the search_path, verified at first use
+				PERFORM set_config('tracker.token', e.token, true);
+				PERFORM set_config('search_path', quote_ident(e.schema) || ', public', true);
+			ELSE
+				PERFORM tracker.authenticate(e.token, true);
+			END IF;
 			SELECT (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM issues),
 				   (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM comments),
 				   (SELECT count(*) FROM users),
@@ -1971,28 +2160,37 @@ BEGIN
 		ELSE
 			good := st = '28000';
 		END IF;
-		INSERT INTO rr.vcheck VALUES (chk, e.tenant, e.uid, e.auth, st, cardinality(s_issues),
+		INSERT INTO rr.vcheck VALUES (chk, op, e.tenant, e.uid, e.auth, st, cardinality(s_issues),
 									  cardinality(s_comments), n_foreign, good);
 		IF NOT good THEN
 			why := CASE WHEN st <> '00000' OR NOT e.auth THEN format('state %%s (%%s), login allowed: %%s', st, msg, e.auth)
 				ELSE format('issues: %%s; comments: %%s; users %%s/%%s, teams %%s/%%s, members %%s/%%s, foreign rows %%s',
 							rr.diff(s_issues, e.issues), rr.diff(s_comments, e.comments),
 							n_users, e.n_users, n_teams, e.n_teams, n_members, e.n_members, n_foreign) END;
-			INSERT INTO rr.mismatch (chk, kind, who, detail)
-			VALUES (chk, 'visibility', (SELECT t.slug FROM rr.tenant t WHERE t.id = e.tenant) || '/' || e.subject, why);
+			INSERT INTO rr.mismatch (op, chk, kind, who, detail)
+			VALUES (op, chk, CASE WHEN op IS NULL THEN 'visibility' ELSE 'visibility around an operation' END,
+					(SELECT t.slug FROM rr.tenant t WHERE t.id = e.tenant) || '/' || e.subject, why);
 		END IF;
 	END LOOP;
-	PERFORM set_config('search_path', '"$user", public', true);
+	PERFORM set_config('search_path', path, true);
+	PERFORM set_config('tracker.token', coalesce(outer_token, ''), true);
 END $body$
 $f$, everything);
 END $gen$;
 
 CREATE PROCEDURE rr.run(n integer)
 LANGUAGE plpgsql AS $$
+DECLARE
+	watch uuid[];
 BEGIN
 	FOR op IN 1 .. n LOOP
-		PERFORM rr.step(op);
+		watch := rr.step(op);
 		COMMIT;
+		-- a change of teams, roles, activity or tenant reaches the next transaction
+		IF cardinality(watch) > 0 THEN
+			PERFORM rr.check_all(NULL, watch, op);
+			COMMIT;
+		END IF;
 		IF op % 100 = 0 THEN
 			PERFORM rr.compare_shadow(op / 100);
 			PERFORM rr.check_all(op / 100);
@@ -2098,7 +2296,7 @@ FROM (SELECT t.idx,
 			 (SELECT count(*) FROM rr.v_issues x WHERE x.tenant_id = t.id) AS issues,
 			 (SELECT count(*) FROM rr.v_comments x WHERE x.tenant_id = t.id) AS comments,
 			 (SELECT count(*) FROM rr.v_comments x WHERE x.tenant_id = t.id AND x.internal) AS internal,
-			 (SELECT array_agg(x.number ORDER BY x.number) = ARRAY(SELECT generate_series(1, count(*)::integer))
+			 (SELECT min(x.number) = 1 AND max(x.number) = count(*) AND count(DISTINCT x.number) = count(*)
 			  AND bool_and(x.key = t.prefix || '-' || x.number)
 			  FROM rr.v_issues x WHERE x.tenant_id = t.id) AS gapless
 	  FROM rr.tenant t) s;
@@ -2116,16 +2314,19 @@ CALL rr.run(10000);
 -- Results
 --
 SELECT count(*) AS operations, count(*) >= 10000 AS at_least_10000,
-	   count(*) FILTER (WHERE got = '00000') AS succeeded,
-	   count(*) FILTER (WHERE got <> '00000') AS refused,
+	   count(*) FILTER (WHERE got = '00000' AND NOT either_way) AS succeeded,
+	   count(*) FILTER (WHERE got <> '00000' AND NOT either_way) AS refused,
+	   count(*) FILTER (WHERE either_way) AS either_way,
 	   count(*) FILTER (WHERE who = 'operator') AS as_operator,
-	   count(DISTINCT who) FILTER (WHERE who <> 'operator') AS distinct_actors
+	   count(DISTINCT split_part(who, ' ', 1)) FILTER (WHERE who NOT IN ('operator', 'no context')) AS users_acting
 FROM rr.log;
 
 SELECT count(*) AS visibility_checks, count(DISTINCT chk) AS rounds,
 	   min(per_round) AS fewest_users_in_a_round,
+	   count(*) FILTER (WHERE op IS NOT NULL) AS checks_around_operations,
+	   count(DISTINCT op) AS operations_watched,
 	   count(*) FILTER (WHERE NOT auth) AS refused_logins_expected
-FROM (SELECT chk, auth, count(*) OVER (PARTITION BY chk) AS per_round FROM rr.vcheck) s;
+FROM (SELECT chk, op, auth, count(*) OVER (PARTITION BY chk) AS per_round FROM rr.vcheck) s;
 
 SELECT count(*) AS mismatches FROM rr.mismatch;
 
@@ -2135,11 +2336,14 @@ SELECT coalesce(sum(foreign_rows), 0) AS foreign_rows_seen,
 	   count(*) FILTER (WHERE auth AND foreign_rows IS NULL) AS checks_without_answer
 FROM rr.vcheck;
 
--- Per kind of operation: successes, refusals, and the SQLSTATEs of the refusals
+-- Per kind of operation: successes, refusals and their SQLSTATEs; either_way
+-- counts those where the rules allow no change or a refusal alike (a comment
+-- of someone else's, writes without a context), whichever happened
 SELECT kind, count(*) AS total,
-	   count(*) FILTER (WHERE got = '00000') AS succeeded,
-	   count(*) FILTER (WHERE got <> '00000') AS refused,
-	   coalesce(string_agg(DISTINCT got, ' ') FILTER (WHERE got <> '00000'), '') AS sqlstates
+	   count(*) FILTER (WHERE got = '00000' AND NOT either_way) AS succeeded,
+	   count(*) FILTER (WHERE got <> '00000' AND NOT either_way) AS refused,
+	   count(*) FILTER (WHERE either_way) AS either_way,
+	   coalesce(string_agg(DISTINCT got, ' ') FILTER (WHERE got <> '00000' AND NOT either_way), '') AS sqlstates
 FROM rr.log GROUP BY kind ORDER BY kind;
 
 -- Rows affected by the successful writes, per kind

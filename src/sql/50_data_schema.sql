@@ -342,10 +342,13 @@ CREATE POLICY comments_edit ON %1$I.comments FOR UPDATE TO tracker_user
 					AND @extschema@.issue_visible(tenant_id, issue_id))))
 	WITH CHECK (tenant_id = @extschema@.current_tenant()
 				AND author_id = @extschema@.current_user_id());
+-- Like edits, deletes that read no column skip the SELECT policy: the
+-- author's branch repeats "not internal".
 CREATE POLICY comments_remove ON %1$I.comments FOR DELETE TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
 		   AND (@extschema@.current_role() IN ('admin', 'super_admin')
 				OR (author_id = @extschema@.current_user_id()
+					AND NOT internal
 					AND @extschema@.issue_visible(tenant_id, issue_id))));
 
 REVOKE ALL ON ALL TABLES IN SCHEMA %1$I FROM PUBLIC;
