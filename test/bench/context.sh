@@ -31,6 +31,8 @@ TENANT=5e0b3c1e-6f59-4a47-9d7e-3f1f3c6f2a10
 SECRET=$(openssl rand -hex 32)
 "${PSQL[@]}" -c "CREATE EXTENSION tracker"
 "${PSQL[@]}" -c "SELECT tracker.add_key('bench-hs256', 'HS256', '$SECRET')" >/dev/null
+"${PSQL[@]}" -c "SELECT tracker.create_tenant('bench', 'Bench', 'platinum', tenant_id => '$TENANT')" >/dev/null
+"${PSQL[@]}" -c "SELECT tracker.add_user('$TENANT', 'bench', 'bench@bench.example', 'user')" >/dev/null
 TOKEN=$("${PSQL[@]}" -At -c "SELECT tracker.sign_token(jsonb_build_object('sub','bench','tenant_id','$TENANT','exp', extract(epoch FROM now() + interval '1 day')::bigint), 'bench-hs256')")
 
 B=test/bench/context
