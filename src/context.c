@@ -11,8 +11,9 @@
  * rollback, a parallel worker restoring its leader's settings), the token
  * is verified before any context function answers from it.  A per-backend
  * cache keyed on the SHA-256 of the token makes the second and later
- * verifications of the same token a hash lookup; the cache is dropped
- * whenever invalidation.c reports that keys or revocations changed.
+ * verifications of the same token a hash lookup; a clock sweep makes room
+ * when it is full, and the whole cache is dropped whenever invalidation.c
+ * reports that keys, revocations, tenants or members changed.
  *
  * The context functions are called once per row in policies, so their
  * fast path is two comparisons: has the setting changed since it was
@@ -26,12 +27,14 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 
@@ -56,6 +59,8 @@ typedef struct ContextEntry
 	char		data_schema[NAMEDATALEN];
 	char		key_prefix[16];
 	ArrayType  *teams;			/* uuid[] of the user's teams */
+	void	   *storage;		/* one chunk holding subject, claims, teams */
+	bool		recently_used;	/* for the clock sweep that evicts entries */
 } ContextEntry;
 
 static MemoryContext entry_cxt = NULL;
@@ -144,7 +149,78 @@ forget(ContextEntry *entry)
 {
 	if (entry == current)
 		current = NULL;
+	if (entry->storage != NULL)
+		pfree(entry->storage);
 	(void) hash_search(entries, entry->digest, HASH_REMOVE, NULL);
+}
+
+/*
+ * Make room when the cache is full: a clock sweep evicts the entries not
+ * used since the previous sweep, and then, if that freed less than a
+ * quarter of the cache, others until it has.  The current context stays.
+ * A sweep visits every entry, but it runs at most once per quarter of the
+ * cache's size of new tokens, so it costs a few hash steps per new token;
+ * emptying the whole cache instead would verify every live token again.
+ */
+static void
+evict_entries(void)
+{
+	long		goal = Max(tracker_context_cache_size / 4, 1);
+	long		freed = 0;
+	HASH_SEQ_STATUS scan;
+	ContextEntry *entry;
+
+	hash_seq_init(&scan, entries);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+	{
+		if (entry == current)
+			continue;
+		if (entry->recently_used)
+			entry->recently_used = false;
+		else
+		{
+			forget(entry);
+			freed++;
+		}
+	}
+	if (freed >= goal)
+		return;
+	hash_seq_init(&scan, entries);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+	{
+		if (entry != current)
+		{
+			forget(entry);
+			if (++freed >= goal)
+			{
+				hash_seq_term(&scan);
+				break;
+			}
+		}
+	}
+}
+
+/* Copy what the entry keeps of a verified token into one chunk */
+static void
+fill_entry(ContextEntry *entry, VerifiedToken *vt, pg_uuid_t *teams, int nteams)
+{
+	Datum	   *elems = palloc(Max(nteams, 1) * sizeof(Datum));
+	ArrayType  *team_array;
+	Size		subject_size = MAXALIGN(strlen(vt->subject) + 1);
+	Size		claims_size = MAXALIGN(VARSIZE(vt->claims));
+	char	   *chunk;
+
+	for (int i = 0; i < nteams; i++)
+		elems[i] = UUIDPGetDatum(&teams[i]);
+	team_array = construct_array(elems, nteams, UUIDOID, UUID_LEN, false,
+								 TYPALIGN_CHAR);
+	chunk = MemoryContextAlloc(entry_cxt,
+							   subject_size + claims_size + VARSIZE(team_array));
+	entry->storage = chunk;
+	entry->subject = strcpy(chunk, vt->subject);
+	entry->claims = memcpy(chunk + subject_size, vt->claims, VARSIZE(vt->claims));
+	entry->teams = memcpy(chunk + subject_size + claims_size, team_array,
+						  VARSIZE(team_array));
 }
 
 /*
@@ -163,7 +239,6 @@ lookup_or_verify(const char *token)
 	MemberRecord member;
 	pg_uuid_t  *teams;
 	int			nteams;
-	MemoryContext old;
 
 	if (entries == NULL || entries_generation != invalidation_generation())
 		reset_entries();
@@ -177,7 +252,10 @@ lookup_or_verify(const char *token)
 			TimestampTz now = GetCurrentTimestamp();
 
 			if (entry->recheck_at > now)
+			{
+				entry->recently_used = true;
 				return entry;
+			}
 			if (entry->expires <= now)
 				jwt_report_expired(entry->expires);
 			/* its key has retired since: verify afresh, to say so */
@@ -195,34 +273,19 @@ lookup_or_verify(const char *token)
 								   &member.user_id, &teams);
 
 	if (hash_get_num_entries(entries) >= tracker_context_cache_size)
-	{
-		uint64		seen = entries_generation;
-
-		reset_entries();
-		/* keep a race with an invalidation visible to the next lookup */
-		entries_generation = seen;
-	}
+		evict_entries();
 
 	entry = hash_search(entries, digest, HASH_ENTER, NULL);
-	old = MemoryContextSwitchTo(entry_cxt);
+	entry->storage = NULL;
+	fill_entry(entry, &vt, teams, nteams);
+	entry->recently_used = true;
 	entry->tenant = vt.tenant;
-	entry->subject = pstrdup(vt.subject);
-	entry->claims = DatumGetJsonbPCopy(JsonbPGetDatum(vt.claims));
 	entry->expires = vt.expires;
 	entry->recheck_at = Min(vt.expires, vt.key_retires);
 	entry->user_id = member.user_id;
 	strlcpy(entry->role, member.role, sizeof(entry->role));
 	strlcpy(entry->data_schema, tenant.data_schema, sizeof(entry->data_schema));
 	strlcpy(entry->key_prefix, tenant.key_prefix, sizeof(entry->key_prefix));
-	{
-		Datum	   *elems = palloc(Max(nteams, 1) * sizeof(Datum));
-
-		for (int i = 0; i < nteams; i++)
-			elems[i] = UUIDPGetDatum(&teams[i]);
-		entry->teams = construct_array(elems, nteams, UUIDOID, UUID_LEN, false,
-									   TYPALIGN_CHAR);
-	}
-	MemoryContextSwitchTo(old);
 	return entry;
 }
 
@@ -269,6 +332,49 @@ context_get(TenantContext *out)
 	return true;
 }
 
+/* A setting's entry in the GUC tables; entries never move once made */
+static struct config_generic *
+guc_entry(const char *name)
+{
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(vars[i]->name, name) == 0)
+			return vars[i];
+	elog(ERROR, "setting \"%s\" does not exist", name);
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * Set a setting for the session or the transaction, unless that would
+ * change nothing: setting search_path, even to the value it has, makes
+ * the next statements look up its schemas and check every cached plan
+ * against them again, which costs more than the rest of a cached
+ * authenticate.  The value stays as it is when it is already the same and
+ * either the setting is transaction-local (it then ends with the
+ * transaction either way) or no transaction-level value is pending that
+ * would make it revert at transaction end.
+ */
+static void
+set_unless_same(const char *name, const char *current_value, const char *value,
+				bool local)
+{
+	static struct config_generic *token_guc = NULL;
+	static struct config_generic *search_path_guc = NULL;
+	struct config_generic **gconf;
+
+	gconf = strcmp(name, "search_path") == 0 ? &search_path_guc : &token_guc;
+	if (*gconf == NULL)
+		*gconf = guc_entry(name);
+	if (current_value != NULL && strcmp(current_value, value) == 0 &&
+		(local || (*gconf)->stack == NULL))
+		return;
+	(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
+							 local ? GUC_ACTION_LOCAL : GUC_ACTION_SET,
+							 true, 0, false);
+}
+
 PG_FUNCTION_INFO_V1(tracker_authenticate);
 
 /*
@@ -288,16 +394,11 @@ tracker_authenticate(PG_FUNCTION_ARGS)
 	token = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	entry = lookup_or_verify(token);
-	(void) set_config_option("tracker.token", token,
-							 PGC_USERSET, PGC_S_SESSION,
-							 local ? GUC_ACTION_LOCAL : GUC_ACTION_SET,
-							 true, 0, false);
+	set_unless_same("tracker.token", tracker_token, token, local);
 	/* the tenant's data schema first, so tables need no schema name */
-	(void) set_config_option("search_path",
-							 psprintf("%s, public", quote_identifier(entry->data_schema)),
-							 PGC_USERSET, PGC_S_SESSION,
-							 local ? GUC_ACTION_LOCAL : GUC_ACTION_SET,
-							 true, 0, false);
+	set_unless_same("search_path", namespace_search_path,
+					psprintf("%s, public", quote_identifier(entry->data_schema)),
+					local);
 	current = entry;
 	token_changed = false;
 

@@ -48,22 +48,44 @@ jws_alg_name(JwsAlg alg)
 	return alg_names[alg];
 }
 
-static const EVP_MD *
-alg_digest(JwsAlg alg)
+static const char *
+alg_digest_name(JwsAlg alg)
 {
 	switch (alg)
 	{
 		case JWS_HS256:
 		case JWS_RS256:
 		case JWS_ES256:
-			return EVP_sha256();
+			return "SHA256";
 		case JWS_HS384:
 		case JWS_RS384:
 		case JWS_ES384:
-			return EVP_sha384();
+			return "SHA384";
 		default:
-			return EVP_sha512();
+			return "SHA512";
 	}
+}
+
+/*
+ * The digest of an algorithm.  OpenSSL 3 looks an algorithm up in its
+ * provider tables, under a lock, every time one is named or passed as
+ * EVP_sha256(); the fetched ones are kept for the life of the backend.
+ */
+static const EVP_MD *
+alg_digest(JwsAlg alg)
+{
+	static EVP_MD *fetched[3];
+	const char *name = alg_digest_name(alg);
+	int			i = name[3] == '2' ? 0 : name[3] == '3' ? 1 : 2;
+
+	if (fetched[i] == NULL)
+		fetched[i] = EVP_MD_fetch(NULL, name, NULL);
+	if (fetched[i] == NULL)
+	{
+		ERR_clear_error();
+		return i == 0 ? EVP_sha256() : i == 1 ? EVP_sha384() : EVP_sha512();
+	}
+	return fetched[i];
 }
 
 /* RFC 7518 section 3.2: a secret at least as long as the hash output */
@@ -90,11 +112,26 @@ int
 crypto_hmac(JwsAlg alg, const unsigned char *secret, int secretlen,
 			const char *data, int datalen, unsigned char *mac)
 {
-	unsigned int maclen = 0;
+	static EVP_MAC *hmac = NULL;
+	EVP_MAC_CTX *ctx;
+	OSSL_PARAM	params[2];
+	size_t		maclen = 0;
+	bool		ok;
 
-	if (secretlen <= 0 ||
-		HMAC(alg_digest(alg), secret, secretlen,
-			 (const unsigned char *) data, datalen, mac, &maclen) == NULL)
+	if (secretlen <= 0)
+		return -1;
+	if (hmac == NULL)
+		hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	ctx = hmac != NULL ? EVP_MAC_CTX_new(hmac) : NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+												 (char *) alg_digest_name(alg), 0);
+	params[1] = OSSL_PARAM_construct_end();
+	ok = ctx != NULL &&
+		EVP_MAC_init(ctx, secret, secretlen, params) == 1 &&
+		EVP_MAC_update(ctx, (const unsigned char *) data, datalen) == 1 &&
+		EVP_MAC_final(ctx, mac, &maclen, EVP_MAX_MD_SIZE) == 1;
+	EVP_MAC_CTX_free(ctx);
+	if (!ok)
 	{
 		ERR_clear_error();
 		return -1;
@@ -412,6 +449,6 @@ crypto_sha256(const void *data, size_t len, unsigned char out[32])
 {
 	unsigned int outlen = 32;
 
-	if (EVP_Digest(data, len, out, &outlen, EVP_sha256(), NULL) != 1)
+	if (EVP_Digest(data, len, out, &outlen, alg_digest(JWS_HS256), NULL) != 1)
 		elog(ERROR, "SHA-256 failed");
 }

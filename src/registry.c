@@ -23,27 +23,88 @@
 #include "parser/parse_relation.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "invalidation.h"
 #include "registry.h"
 
+/*
+ * Relation and index OIDs by schema and name.  Looking them up costs two
+ * catalog-cache probes each, four times per new token, so they are kept
+ * until any relation or schema changes (a syscache callback empties the
+ * table; it is rebuilt on demand).
+ */
+typedef struct RelidEntry
+{
+	char		name[2 * NAMEDATALEN];	/* hash key: "schema\0relname" */
+	Oid			relid;
+} RelidEntry;
+
+static HTAB *relids = NULL;
+
+static void
+relids_flush(Datum arg, int cacheid, uint32 hashvalue)
+{
+	if (relids != NULL)
+	{
+		hash_destroy(relids);
+		relids = NULL;
+	}
+}
+
 static Oid
 relation_in(const char *schema, const char *relname)
 {
-	Oid			nsp = get_namespace_oid(schema, true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+	static bool callbacks = false;
+	char		key[2 * NAMEDATALEN];
+	RelidEntry *entry;
+	bool		found;
+	Oid			nsp;
+	Oid			relid;
 
+	if (!callbacks)
+	{
+		CacheRegisterSyscacheCallback(RELNAMENSP, relids_flush, (Datum) 0);
+		CacheRegisterSyscacheCallback(NAMESPACEOID, relids_flush, (Datum) 0);
+		callbacks = true;
+	}
+	if (relids == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(key);
+		ctl.entrysize = sizeof(RelidEntry);
+		ctl.hcxt = CacheMemoryContext;
+		relids = hash_create("tracker relation ids", 64, &ctl,
+							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	memset(key, 0, sizeof(key));
+	strlcpy(key, schema, NAMEDATALEN);
+	strlcpy(key + NAMEDATALEN, relname, NAMEDATALEN);
+	entry = hash_search(relids, key, HASH_FIND, NULL);
+	if (entry != NULL)
+		return entry->relid;
+
+	nsp = get_namespace_oid(schema, true);
+	relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation \"%s.%s\" does not exist", schema, relname),
 				 errhint("The tracker extension or a data schema is damaged.")));
+	/* the lookups may have run the callback: the table may be new */
+	if (relids != NULL)
+	{
+		entry = hash_search(relids, key, HASH_ENTER, &found);
+		entry->relid = relid;
+	}
 	return relid;
 }
 

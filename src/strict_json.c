@@ -8,8 +8,8 @@
  * to the next.  The header and payload of a token are therefore first run
  * through the JSON lexer with a semantic action that tracks the member
  * names of every open object (after unescaping, so "s\u0075b" and "sub"
- * collide), refuses nesting and numbers no token needs, and only then
- * converts to jsonb.
+ * collide), refuses nesting and numbers no token needs, and builds the
+ * jsonb in the same pass.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,18 +31,18 @@
 /* Larger decimal exponents than this would overflow jsonb's numeric */
 #define MAX_EXPONENT 1000
 
-typedef struct DupCheckState
+typedef struct StrictState
 {
 	JsonLexContext *lex;
-	List	   *open_objects;	/* one List of member names per open object */
-	bool		top_is_object;
+	JsonbParseState *parse;		/* the jsonb being built */
+	JsonbValue *result;			/* the finished top-level object */
 	char	   *duplicate;		/* first duplicate member name, if any */
 	const char *what;			/* "token header", "the JWK", for messages */
 	int			sqlstate;		/* raised on every failure */
-} DupCheckState;
+} StrictState;
 
 static void
-check_nesting(DupCheckState *state)
+check_nesting(StrictState *state)
 {
 	if (state->lex->lex_level >= MAX_NESTING)
 		ereport(ERROR,
@@ -51,76 +51,138 @@ check_nesting(DupCheckState *state)
 }
 
 static void
-dup_object_start(void *arg)
+strict_object_start(void *arg)
 {
-	DupCheckState *state = (DupCheckState *) arg;
+	StrictState *state = (StrictState *) arg;
 
 	check_nesting(state);
-	if (state->lex->lex_level == 0)
-		state->top_is_object = true;
-	state->open_objects = lcons(NIL, state->open_objects);
+	(void) pushJsonbValue(&state->parse, WJB_BEGIN_OBJECT, NULL);
 }
 
 static void
-dup_array_start(void *arg)
+strict_object_end(void *arg)
 {
-	check_nesting((DupCheckState *) arg);
+	StrictState *state = (StrictState *) arg;
+	JsonbValue *done = pushJsonbValue(&state->parse, WJB_END_OBJECT, NULL);
+
+	if (state->parse == NULL)
+		state->result = done;
+}
+
+static void
+strict_array_start(void *arg)
+{
+	StrictState *state = (StrictState *) arg;
+
+	check_nesting(state);
+	(void) pushJsonbValue(&state->parse, WJB_BEGIN_ARRAY, NULL);
+}
+
+static void
+strict_array_end(void *arg)
+{
+	StrictState *state = (StrictState *) arg;
+
+	(void) pushJsonbValue(&state->parse, WJB_END_ARRAY, NULL);
 }
 
 /*
- * Numbers whose exponent numeric cannot hold would fail later in jsonb_in
- * with an overflow error instead of a verification error.
+ * A member name, refused when the object being built already has it: the
+ * names are compared after unescaping, so "s\u0075b" and "sub" collide.
  */
 static void
-dup_scalar(void *arg, char *token, JsonTokenType tokentype)
+strict_field_start(void *arg, char *fname, bool isnull)
 {
-	DupCheckState *state = (DupCheckState *) arg;
-	const char *e;
+	StrictState *state = (StrictState *) arg;
+	JsonbValue *object = &state->parse->contVal;
+	JsonbValue	key;
+	int			len = strlen(fname);
 
-	if (tokentype != JSON_TOKEN_NUMBER)
-		return;
-	e = strpbrk(token, "eE");
-	if (strlen(token) > MAX_EXPONENT ||
-		(e != NULL && (strlen(e + 1) > 5 || labs(strtol(e + 1, NULL, 10)) > MAX_EXPONENT)))
-		ereport(ERROR,
-				(errcode(state->sqlstate),
-				 errmsg("%s has a number out of range", state->what)));
-}
-
-static void
-dup_object_end(void *arg)
-{
-	DupCheckState *state = (DupCheckState *) arg;
-
-	state->open_objects = list_delete_first(state->open_objects);
-}
-
-static void
-dup_field_start(void *arg, char *fname, bool isnull)
-{
-	DupCheckState *state = (DupCheckState *) arg;
-	ListCell   *head = list_head(state->open_objects);
-	List	   *names = (List *) lfirst(head);
-	ListCell   *lc;
-
-	foreach(lc, names)
+	for (int i = 0; i < object->val.object.nPairs; i++)
 	{
-		if (strcmp((char *) lfirst(lc), fname) == 0)
+		JsonbValue *other = &object->val.object.pairs[i].key;
+
+		if (other->val.string.len == len &&
+			memcmp(other->val.string.val, fname, len) == 0)
 		{
 			if (state->duplicate == NULL)
 				state->duplicate = fname;
-			return;
+			break;
 		}
 	}
-	lfirst(head) = lappend(names, fname);
+	if (len > JENTRY_OFFLENMASK)
+		ereport(ERROR,
+				(errcode(state->sqlstate),
+				 errmsg("%s has a string too long", state->what)));
+	key.type = jbvString;
+	key.val.string.val = fname;
+	key.val.string.len = len;
+	(void) pushJsonbValue(&state->parse, WJB_KEY, &key);
 }
 
+/*
+ * Numbers whose exponent numeric cannot hold are refused here, with a
+ * verification error rather than numeric's overflow error.
+ */
+static void
+strict_scalar(void *arg, char *token, JsonTokenType tokentype)
+{
+	StrictState *state = (StrictState *) arg;
+	JsonbValue	v;
+	const char *e;
+
+	switch (tokentype)
+	{
+		case JSON_TOKEN_STRING:
+			if (strlen(token) > JENTRY_OFFLENMASK)
+				ereport(ERROR,
+						(errcode(state->sqlstate),
+						 errmsg("%s has a string too long", state->what)));
+			v.type = jbvString;
+			v.val.string.val = token;
+			v.val.string.len = strlen(token);
+			break;
+		case JSON_TOKEN_NUMBER:
+			e = strpbrk(token, "eE");
+			if (strlen(token) > MAX_EXPONENT ||
+				(e != NULL && (strlen(e + 1) > 5 || labs(strtol(e + 1, NULL, 10)) > MAX_EXPONENT)))
+				ereport(ERROR,
+						(errcode(state->sqlstate),
+						 errmsg("%s has a number out of range", state->what)));
+			v.type = jbvNumeric;
+			v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+																CStringGetDatum(token),
+																ObjectIdGetDatum(InvalidOid),
+																Int32GetDatum(-1)));
+			break;
+		case JSON_TOKEN_TRUE:
+		case JSON_TOKEN_FALSE:
+			v.type = jbvBool;
+			v.val.boolean = (tokentype == JSON_TOKEN_TRUE);
+			break;
+		default:
+			v.type = jbvNull;
+			break;
+	}
+	if (state->parse == NULL)
+		ereport(ERROR,
+				(errcode(state->sqlstate),
+				 errmsg("%s is not a JSON object", state->what)));
+	(void) pushJsonbValue(&state->parse,
+						  state->parse->contVal.type == jbvArray ? WJB_ELEM : WJB_VALUE,
+						  &v);
+}
+
+/*
+ * One pass of PostgreSQL's JSON parser, whose semantic actions check the
+ * rules above and build the jsonb as they go.
+ */
 Jsonb *
 strict_json_object(const char *utf8, int len, const char *what, int sqlstate)
 {
 	JsonLexContext *lex;
 	JsonSemAction sem;
-	DupCheckState state;
+	StrictState state;
 	JsonParseErrorType rc;
 	char	   *text;
 
@@ -129,17 +191,20 @@ strict_json_object(const char *utf8, int len, const char *what, int sqlstate)
 		ereport(ERROR,
 				(errcode(sqlstate),
 				 errmsg("%s is not valid UTF-8", what)));
+	text = pg_any_to_server(utf8, len, PG_UTF8);
 
 	memset(&state, 0, sizeof(state));
 	memset(&sem, 0, sizeof(sem));
 	sem.semstate = &state;
-	sem.object_start = dup_object_start;
-	sem.object_end = dup_object_end;
-	sem.object_field_start = dup_field_start;
-	sem.array_start = dup_array_start;
-	sem.scalar = dup_scalar;
+	sem.object_start = strict_object_start;
+	sem.object_end = strict_object_end;
+	sem.array_start = strict_array_start;
+	sem.array_end = strict_array_end;
+	sem.object_field_start = strict_field_start;
+	sem.scalar = strict_scalar;
 
-	lex = makeJsonLexContextCstringLen((char *) utf8, len, PG_UTF8, true);
+	lex = makeJsonLexContextCstringLen(text, text == utf8 ? len : strlen(text),
+									   GetDatabaseEncoding(), true);
 	state.lex = lex;
 	state.what = what;
 	state.sqlstate = sqlstate;
@@ -149,7 +214,7 @@ strict_json_object(const char *utf8, int len, const char *what, int sqlstate)
 		ereport(ERROR,
 				(errcode(state.sqlstate),
 				 errmsg("%s is not valid JSON", what)));
-	if (!state.top_is_object)
+	if (state.result == NULL || state.result->type != jbvObject)
 		ereport(ERROR,
 				(errcode(state.sqlstate),
 				 errmsg("%s is not a JSON object", what)));
@@ -165,11 +230,7 @@ strict_json_object(const char *utf8, int len, const char *what, int sqlstate)
 				 errdetail("The member \"%s\" appears more than once.",
 						   name)));
 	}
-
-	text = pg_any_to_server(utf8, len, PG_UTF8);
-	if (text == utf8)
-		text = pnstrdup(utf8, len);
-	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+	return JsonbValueToJsonb(state.result);
 }
 
 JsonbValue *

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * visibility.h
- *	  tracker.issue_visible(): the issue rule, for the policies of rows
- *	  that hang off issues.
+ *	  tracker.issue_readable() and tracker.comment_readable(): the role
+ *	  parts of the read policies.
  *
  *-------------------------------------------------------------------------
  */

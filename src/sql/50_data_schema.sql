@@ -27,15 +27,30 @@ $$;
 REVOKE ALL ON FUNCTION @extschema@._context_tenant() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@._context_tenant() TO tracker_user;
 
-CREATE FUNCTION @extschema@.issue_visible(tenant_id uuid, issue_id uuid)
+-- The role parts of the read policies, one C call each.  Written out in
+-- SQL, as role tests, id comparisons and an EXISTS on issues, they cost
+-- every query the set-up of up to five function calls (a catalog lookup
+-- and a permission check each) and, for comments, a sub-plan; Citus
+-- refuses sub-queries in policies altogether.
+CREATE FUNCTION @extschema@.issue_readable(reporter_id uuid, assignee_id uuid, team_id uuid)
 RETURNS boolean
 LANGUAGE C
 STABLE PARALLEL SAFE
-AS 'MODULE_PATHNAME', 'tracker_issue_visible';
-COMMENT ON FUNCTION @extschema@.issue_visible(uuid, uuid) IS
-'Whether the context''s user may see this issue of the context''s data schema: the issues_read rule, for the policies of comments.';
-REVOKE ALL ON FUNCTION @extschema@.issue_visible(uuid, uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.issue_visible(uuid, uuid) TO tracker_user;
+AS 'MODULE_PATHNAME', 'tracker_issue_readable';
+COMMENT ON FUNCTION @extschema@.issue_readable(uuid, uuid, uuid) IS
+'Whether the context''s user may see an issue with these people: admins and super admins see all; other users those they reported, are assigned, or whose team they are in.';
+REVOKE ALL ON FUNCTION @extschema@.issue_readable(uuid, uuid, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.issue_readable(uuid, uuid, uuid) TO tracker_user;
+
+CREATE FUNCTION @extschema@.comment_readable(tenant_id uuid, issue_id uuid, internal boolean)
+RETURNS boolean
+LANGUAGE C
+STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'tracker_comment_readable';
+COMMENT ON FUNCTION @extschema@.comment_readable(uuid, uuid, boolean) IS
+'Whether the context''s user may see a comment: admins and super admins see all; other users those that are not internal, on issues they may see.';
+REVOKE ALL ON FUNCTION @extschema@.comment_readable(uuid, uuid, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.comment_readable(uuid, uuid, boolean) TO tracker_user;
 
 -- The data-schema triggers are C (src/triggers.c): they run on every write,
 -- and C looks up no name through the caller's search_path.
@@ -291,12 +306,11 @@ CREATE POLICY team_members_manage ON %1$I.team_members FOR ALL TO tracker_user
 	WITH CHECK (tenant_id = @extschema@.current_tenant()
 				AND @extschema@.current_role() IN ('admin', 'super_admin'));
 
+-- Admins and super admins see every issue of their tenant; other users
+-- those they reported, are assigned, or whose team they are in.
 CREATE POLICY issues_read ON %1$I.issues FOR SELECT TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
-		   AND (@extschema@.current_role() IN ('admin', 'super_admin')
-				OR reporter_id = @extschema@.current_user_id()
-				OR assignee_id = @extschema@.current_user_id()
-				OR team_id = ANY (@extschema@.current_teams())));
+		   AND @extschema@.issue_readable(reporter_id, assignee_id, team_id));
 CREATE POLICY issues_create ON %1$I.issues FOR INSERT TO tracker_user
 	WITH CHECK (tenant_id = @extschema@.current_tenant()
 				AND reporter_id = @extschema@.current_user_id()
@@ -305,10 +319,7 @@ CREATE POLICY issues_create ON %1$I.issues FOR INSERT TO tracker_user
 						 AND (assignee_id IS NULL OR assignee_id = @extschema@.current_user_id()))));
 CREATE POLICY issues_change ON %1$I.issues FOR UPDATE TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
-		   AND (@extschema@.current_role() IN ('admin', 'super_admin')
-				OR reporter_id = @extschema@.current_user_id()
-				OR assignee_id = @extschema@.current_user_id()
-				OR team_id = ANY (@extschema@.current_teams())))
+		   AND @extschema@.issue_readable(reporter_id, assignee_id, team_id))
 	WITH CHECK (tenant_id = @extschema@.current_tenant()
 				AND (@extschema@.current_role() IN ('admin', 'super_admin')
 					 OR assignee_id = @extschema@.current_user_id()));
@@ -316,40 +327,32 @@ CREATE POLICY issues_remove ON %1$I.issues FOR DELETE TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
 		   AND @extschema@.current_role() IN ('admin', 'super_admin'));
 
--- A comment is visible with its issue (tracker.issue_visible(), in C: a
--- sub-query here would cost every query a sub-plan, and Citus refuses
--- them).  Admins see every issue of their tenant, so the role test comes
--- first and the OR stops there.
+-- A comment is visible with its issue, and internal notes only to admins
+-- and super admins (tracker.comment_readable(), which reads the issue in
+-- C with the statement's snapshot).
 CREATE POLICY comments_read ON %1$I.comments FOR SELECT TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
-		   AND (@extschema@.current_role() IN ('admin', 'super_admin')
-				OR (NOT internal
-					AND @extschema@.issue_visible(tenant_id, issue_id))));
+		   AND @extschema@.comment_readable(tenant_id, issue_id, internal));
 CREATE POLICY comments_create ON %1$I.comments FOR INSERT TO tracker_user
 	WITH CHECK (tenant_id = @extschema@.current_tenant()
 				AND author_id = @extschema@.current_user_id()
-				AND (@extschema@.current_role() IN ('admin', 'super_admin')
-					 OR (NOT internal
-						 AND @extschema@.issue_visible(tenant_id, issue_id))));
+				AND @extschema@.comment_readable(tenant_id, issue_id, internal));
 -- An UPDATE that reads no column is not filtered by the SELECT policy, so
 -- this one repeats the visibility rule: an author whose issue is out of
 -- sight, or who lost the role that wrote an internal note, cannot edit it.
 CREATE POLICY comments_edit ON %1$I.comments FOR UPDATE TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
 		   AND author_id = @extschema@.current_user_id()
-		   AND (@extschema@.current_role() IN ('admin', 'super_admin')
-				OR (NOT internal
-					AND @extschema@.issue_visible(tenant_id, issue_id))))
+		   AND @extschema@.comment_readable(tenant_id, issue_id, internal))
 	WITH CHECK (tenant_id = @extschema@.current_tenant()
 				AND author_id = @extschema@.current_user_id());
 -- Like edits, deletes that read no column skip the SELECT policy: the
--- author's branch repeats "not internal".
+-- author's branch repeats the visibility rule.
 CREATE POLICY comments_remove ON %1$I.comments FOR DELETE TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
 		   AND (@extschema@.current_role() IN ('admin', 'super_admin')
 				OR (author_id = @extschema@.current_user_id()
-					AND NOT internal
-					AND @extschema@.issue_visible(tenant_id, issue_id))));
+					AND @extschema@.comment_readable(tenant_id, issue_id, internal))));
 
 REVOKE ALL ON ALL TABLES IN SCHEMA %1$I FROM PUBLIC;
 GRANT USAGE ON SCHEMA %1$I TO tracker_user, tracker_operator;
