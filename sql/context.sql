@@ -663,6 +663,62 @@ SELECT regress_context(), tracker.current_subject();
 SELECT regress_try(format('SELECT tracker.authenticate(%L)', :'tokU')) AS unregistered;
 SHOW search_path;
 
+-- authenticate leaves search_path alone when it is already the tenant's
+-- (setting it again would make every cached plan check its schemas), but
+-- only when nothing pending would make it revert: a session context
+-- given after a local one, in one transaction, outlives the transaction
+SELECT tracker.authenticate(:'tokA') ->> 'sub' AS sub;
+SHOW search_path;
+BEGIN;
+SELECT tracker.authenticate(:'tokC', true) ->> 'sub' AS sub;
+SELECT tracker.authenticate(:'tokF') ->> 'sub' AS sub;
+COMMIT;
+SHOW search_path;
+SELECT tracker.current_subject();
+-- and a local search_path set in the same transaction is not taken for
+-- the session's
+SET search_path = public;
+BEGIN;
+SELECT set_config('search_path', 'tracker_pool, public', true) AS local_path;
+SELECT tracker.authenticate(:'tokA') ->> 'sub' AS sub;
+COMMIT;
+SHOW search_path;
+-- the same token presented again keeps the context, locally or not
+BEGIN;
+SELECT tracker.authenticate(:'tokA', true) ->> 'sub' AS sub;
+COMMIT;
+SELECT tracker.current_subject();
+
+--
+-- The cache of verified tokens holds tracker.context_cache_size of them
+-- per backend; when it is full it evicts those least recently used, and
+-- a token that comes back is verified again.  The context in use is never
+-- evicted.
+--
+\c - :su
+SET tracker.context_cache_size = 16;
+SELECT tracker.authenticate(:'tokA') ->> 'sub' AS sub;
+CREATE TEMP TABLE cache_tokens AS
+SELECT i, tracker.sign_token(jsonb_build_object(
+		'sub', 'carol', 'tenant_id', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+		'jti', 'cache-' || i,
+		'exp', extract(epoch FROM now() + interval '1 hour')::bigint), 'k1') AS token
+FROM generate_series(1, 100) AS i;
+-- 100 new tokens through a cache of 16, each the context in turn
+SELECT count(*) FILTER (WHERE tracker.authenticate(token) ->> 'jti' = 'cache-' || i) AS verified
+FROM (SELECT * FROM cache_tokens ORDER BY i) AS t;
+SELECT tracker.current_subject(), tracker.claims() ->> 'jti' AS jti;
+-- all of them again, in reverse: the evicted ones verify afresh
+SELECT count(*) FILTER (WHERE tracker.authenticate(token) ->> 'jti' = 'cache-' || i) AS verified
+FROM (SELECT * FROM cache_tokens ORDER BY i DESC) AS t;
+SELECT tracker.claims() ->> 'jti' AS jti;
+-- a token revoked meanwhile is refused when it comes back
+SELECT tracker.revoke_token('cache-50');
+SELECT regress_try(format('SELECT tracker.authenticate(%L)', token)) AS revoked
+FROM cache_tokens WHERE i = 50;
+DROP TABLE cache_tokens;
+RESET tracker.context_cache_size;
+
 --
 -- Clean up
 --

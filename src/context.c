@@ -5,9 +5,10 @@
  *
  * The context is the raw token held in the setting tracker.token, and
  * nothing else.  What it yields is the token's tenant and subject, and the
- * database's answer for them: the user's id, role and teams, read from the
- * tenant's data schema when the token is first verified.  Whoever sets that setting, by tracker.authenticate(), by
- * SET, by a pooler or by PostgreSQL itself (transaction end, savepoint
+ * database's answer for them: the user's id and role, read from the
+ * tenant's data schema when the token is first verified, and the user's
+ * teams, read when first needed.  Whoever sets that setting, by
+ * tracker.authenticate(), by SET, by a pooler or by PostgreSQL itself (transaction end, savepoint
  * rollback, a parallel worker restoring its leader's settings), the token
  * is verified before any context function answers from it.  A per-backend
  * cache keyed on the SHA-256 of the token makes the second and later
@@ -58,8 +59,8 @@ typedef struct ContextEntry
 	char		role[MEMBER_ROLE_MAXLEN];
 	char		data_schema[NAMEDATALEN];
 	char		key_prefix[16];
-	ArrayType  *teams;			/* uuid[] of the user's teams */
-	void	   *storage;		/* one chunk holding subject, claims, teams */
+	ArrayType  *teams;			/* uuid[] of the user's teams; NULL until needed */
+	void	   *storage;		/* one chunk holding subject and claims */
 	bool		recently_used;	/* for the clock sweep that evicts entries */
 } ContextEntry;
 
@@ -151,6 +152,8 @@ forget(ContextEntry *entry)
 		current = NULL;
 	if (entry->storage != NULL)
 		pfree(entry->storage);
+	if (entry->teams != NULL)
+		pfree(entry->teams);
 	(void) hash_search(entries, entry->digest, HASH_REMOVE, NULL);
 }
 
@@ -202,25 +205,41 @@ evict_entries(void)
 
 /* Copy what the entry keeps of a verified token into one chunk */
 static void
-fill_entry(ContextEntry *entry, VerifiedToken *vt, pg_uuid_t *teams, int nteams)
+fill_entry(ContextEntry *entry, VerifiedToken *vt)
 {
-	Datum	   *elems = palloc(Max(nteams, 1) * sizeof(Datum));
-	ArrayType  *team_array;
 	Size		subject_size = MAXALIGN(strlen(vt->subject) + 1);
-	Size		claims_size = MAXALIGN(VARSIZE(vt->claims));
-	char	   *chunk;
+	char	   *chunk = MemoryContextAlloc(entry_cxt, subject_size + VARSIZE(vt->claims));
 
-	for (int i = 0; i < nteams; i++)
-		elems[i] = UUIDPGetDatum(&teams[i]);
-	team_array = construct_array(elems, nteams, UUIDOID, UUID_LEN, false,
-								 TYPALIGN_CHAR);
-	chunk = MemoryContextAlloc(entry_cxt,
-							   subject_size + claims_size + VARSIZE(team_array));
 	entry->storage = chunk;
 	entry->subject = strcpy(chunk, vt->subject);
 	entry->claims = memcpy(chunk + subject_size, vt->claims, VARSIZE(vt->claims));
-	entry->teams = memcpy(chunk + subject_size + claims_size, team_array,
-						  VARSIZE(team_array));
+	entry->teams = NULL;
+}
+
+/*
+ * The user's teams, read when first needed: most statements never ask
+ * (an admin's policies stop at the role), so a new token does not pay for
+ * the lookup up front.  Membership changes empty the cache like every
+ * other change the context depends on.
+ */
+static ArrayType *
+entry_teams(ContextEntry *entry)
+{
+	if (entry->teams == NULL)
+	{
+		pg_uuid_t  *teams;
+		int			nteams = registry_member_teams(entry->data_schema, &entry->tenant,
+												   &entry->user_id, &teams);
+		Datum	   *elems = palloc(Max(nteams, 1) * sizeof(Datum));
+		ArrayType  *array;
+
+		for (int i = 0; i < nteams; i++)
+			elems[i] = UUIDPGetDatum(&teams[i]);
+		array = construct_array(elems, nteams, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
+		entry->teams = MemoryContextAlloc(entry_cxt, VARSIZE(array));
+		memcpy(entry->teams, array, VARSIZE(array));
+	}
+	return entry->teams;
 }
 
 /*
@@ -237,8 +256,6 @@ lookup_or_verify(const char *token)
 	VerifiedToken vt;
 	TenantRecord tenant;
 	MemberRecord member;
-	pg_uuid_t  *teams;
-	int			nteams;
 
 	if (entries == NULL || entries_generation != invalidation_generation())
 		reset_entries();
@@ -269,15 +286,13 @@ lookup_or_verify(const char *token)
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("token has been revoked")));
 	check_membership(&vt, &tenant, &member);
-	nteams = registry_member_teams(tenant.data_schema, &vt.tenant,
-								   &member.user_id, &teams);
 
 	if (hash_get_num_entries(entries) >= tracker_context_cache_size)
 		evict_entries();
 
 	entry = hash_search(entries, digest, HASH_ENTER, NULL);
 	entry->storage = NULL;
-	fill_entry(entry, &vt, teams, nteams);
+	fill_entry(entry, &vt);
 	entry->recently_used = true;
 	entry->tenant = vt.tenant;
 	entry->expires = vt.expires;
@@ -327,9 +342,23 @@ context_get(TenantContext *out)
 	out->role = entry->role;
 	out->key_prefix = entry->key_prefix;
 	out->data_schema = entry->data_schema;
-	out->teams = (const pg_uuid_t *) ARR_DATA_PTR(entry->teams);
-	out->nteams = ArrayGetNItems(ARR_NDIM(entry->teams), ARR_DIMS(entry->teams));
 	return true;
+}
+
+int
+context_teams(const pg_uuid_t **teams)
+{
+	ContextEntry *entry = resolve();
+	ArrayType  *array;
+
+	if (entry == NULL)
+	{
+		*teams = NULL;
+		return 0;
+	}
+	array = entry_teams(entry);
+	*teams = (const pg_uuid_t *) ARR_DATA_PTR(array);
+	return ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
 }
 
 /* A setting's entry in the GUC tables; entries never move once made */
@@ -469,7 +498,7 @@ tracker_current_teams(PG_FUNCTION_ARGS)
 
 	if (entry == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_ARRAYTYPE_P(DatumGetArrayTypePCopy(PointerGetDatum(entry->teams)));
+	PG_RETURN_ARRAYTYPE_P(DatumGetArrayTypePCopy(PointerGetDatum(entry_teams(entry))));
 }
 
 PG_FUNCTION_INFO_V1(tracker_claims);

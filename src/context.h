@@ -18,8 +18,6 @@ typedef struct TenantContext
 	const char *role;			/* user, admin or super_admin */
 	const char *key_prefix;		/* of the tenant's issue keys */
 	const char *data_schema;
-	const pg_uuid_t *teams;		/* the user's teams */
-	int			nteams;
 } TenantContext;
 
 /* Defines tracker.token, the setting that holds the context's token */
@@ -30,5 +28,11 @@ extern void context_init(void);
  * until the next call into the context (copy them to keep them longer).
  */
 extern bool context_get(TenantContext *out);
+
+/*
+ * The teams of the current context's user, read from the database the
+ * first time they are asked for; 0 and NULL when there is no context.
+ */
+extern int	context_teams(const pg_uuid_t **teams);
 
 #endif

@@ -48,9 +48,14 @@ sees_issue(const TenantContext *ctx, const pg_uuid_t *reporter,
 		(assignee != NULL && same_uuid(assignee, &ctx->user_id)))
 		return true;
 	if (team != NULL)
-		for (int i = 0; i < ctx->nteams; i++)
-			if (same_uuid(team, &ctx->teams[i]))
+	{
+		const pg_uuid_t *teams;
+		int			nteams = context_teams(&teams);
+
+		for (int i = 0; i < nteams; i++)
+			if (same_uuid(team, &teams[i]))
 				return true;
+	}
 	return false;
 }
 
