@@ -683,7 +683,28 @@ SELECT set_config('search_path', 'tracker_pool, public', true) AS local_path;
 SELECT tracker.authenticate(:'tokA') ->> 'sub' AS sub;
 COMMIT;
 SHOW search_path;
+-- twice in one transaction, and in a savepoint that is rolled back
+SET search_path = public;
+BEGIN;
+SELECT tracker.authenticate(:'tokA') ->> 'sub' AS sub;
+SELECT tracker.authenticate(:'tokC') ->> 'sub' AS sub;
+SAVEPOINT s;
+SELECT tracker.authenticate(:'tokF') ->> 'sub' AS sub;
+ROLLBACK TO s;
+SELECT tracker.current_subject();
+COMMIT;
+SHOW search_path;
+SELECT tracker.current_subject();
+BEGIN;
+SET LOCAL search_path = public;
+SAVEPOINT s;
+SELECT tracker.authenticate(:'tokA') ->> 'sub' AS sub;
+SHOW search_path;
+ROLLBACK TO s;
+SHOW search_path;
+COMMIT;
 -- the same token presented again keeps the context, locally or not
+SELECT tracker.authenticate(:'tokA') ->> 'sub' AS sub;
 BEGIN;
 SELECT tracker.authenticate(:'tokA', true) ->> 'sub' AS sub;
 COMMIT;

@@ -382,8 +382,9 @@ guc_entry(const char *name)
  * against them again, which costs more than the rest of a cached
  * authenticate.  The value stays as it is when it is already the same and
  * either the setting is transaction-local (it then ends with the
- * transaction either way) or no transaction-level value is pending that
- * would make it revert at transaction end.
+ * transaction either way), or nothing pending would make it revert at the
+ * end of the (sub)transaction: no change at all, or only a session-level
+ * one made at this nesting level.
  */
 static void
 set_unless_same(const char *name, const char *current_value, const char *value,
@@ -397,7 +398,9 @@ set_unless_same(const char *name, const char *current_value, const char *value,
 	if (*gconf == NULL)
 		*gconf = guc_entry(name);
 	if (current_value != NULL && strcmp(current_value, value) == 0 &&
-		(local || (*gconf)->stack == NULL))
+		(local || (*gconf)->stack == NULL ||
+		 ((*gconf)->stack->state == GUC_SET &&
+		  (*gconf)->stack->nest_level == GetCurrentTransactionNestLevel())))
 		return;
 	(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
 							 local ? GUC_ACTION_LOCAL : GUC_ACTION_SET,

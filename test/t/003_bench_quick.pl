@@ -59,6 +59,41 @@ for my $n (1, 2, 3, $tenants, $tenants + 1, $tenants + 2, $tenants + 5, 2 * $ten
 }
 is($mismatches, 0, 'tracker, baseline and common pattern list the same issues for the same actor');
 
+# Workload 3 as each variant writes it: tracker and the common pattern leave
+# the tenant to their policies, the baseline names it, also in the join.
+my %issue_query = (
+	tracker => "SELECT tracker.authenticate(token) IS NOT NULL FROM bench.actors WHERE n = %d;
+	            SELECT string_agg(i.key || ':' || coalesce(c.id::text, '-'), ',' ORDER BY c.created_at, c.id)
+	            FROM tracker_pool.issues i LEFT JOIN tracker_pool.comments c ON c.issue_id = i.id
+	            WHERE i.number = %d",
+	baseline => "SELECT string_agg(i.key || ':' || coalesce(c.id::text, '-'), ',' ORDER BY c.created_at, c.id)
+	            FROM bench.actors a, bench_base.issues i
+	            LEFT JOIN bench_base.comments c ON c.tenant_id = i.tenant_id AND c.issue_id = i.id
+	            WHERE a.n = %d AND i.tenant_id = a.tenant_id AND i.number = %d",
+	common => "SELECT set_config('app.tenant_id', tenant_id::text, false), set_config('app.user_id', user_id::text, false),
+	            set_config('app.role', role, false), set_config('app.teams', coalesce(teams, '{}'), false)
+	            FROM bench.actors WHERE n = %d;
+	            SELECT string_agg(i.key || ':' || coalesce(c.id::text, '-'), ',' ORDER BY c.created_at, c.id)
+	            FROM bench_common.issues i LEFT JOIN bench_common.comments c ON c.issue_id = i.id
+	            WHERE i.number = %d");
+$mismatches = 0;
+for my $n (1, 2, 3, $tenants)
+{
+	for my $number (1, 2, 5)
+	{
+		my %seen;
+		for my $v (sort keys %issue_query)
+		{
+			my $res = $node->safe_psql('bench', "SET ROLE bench_app;\n" . sprintf($issue_query{$v}, $n, $number));
+			my @lines = split /\n/, $res;
+			$seen{$v} = $lines[-1] // '';
+		}
+		$mismatches++ if $seen{tracker} ne $seen{baseline} || $seen{tracker} ne $seen{common};
+		$mismatches++ if $seen{tracker} eq '';
+	}
+}
+is($mismatches, 0, 'the three variants of workload 3 return the same issue and comments');
+
 # Every script runs, in every variant.
 for my $w (1 .. 6)
 {
