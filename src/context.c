@@ -256,6 +256,7 @@ lookup_or_verify(const char *token)
 	VerifiedToken vt;
 	TenantRecord tenant;
 	MemberRecord member;
+	ContextEntry fresh;
 
 	if (entries == NULL || entries_generation != invalidation_generation())
 		reset_entries();
@@ -287,20 +288,23 @@ lookup_or_verify(const char *token)
 				 errmsg("token has been revoked")));
 	check_membership(&vt, &tenant, &member);
 
+	/* built in full before it enters the table, so an error leaves no half entry */
+	memset(&fresh, 0, sizeof(fresh));
+	memcpy(fresh.digest, digest, sizeof(digest));
+	fill_entry(&fresh, &vt);
+	fresh.recently_used = true;
+	fresh.tenant = vt.tenant;
+	fresh.expires = vt.expires;
+	fresh.recheck_at = Min(vt.expires, vt.key_retires);
+	fresh.user_id = member.user_id;
+	strlcpy(fresh.role, member.role, sizeof(fresh.role));
+	strlcpy(fresh.data_schema, tenant.data_schema, sizeof(fresh.data_schema));
+	strlcpy(fresh.key_prefix, tenant.key_prefix, sizeof(fresh.key_prefix));
+
 	if (hash_get_num_entries(entries) >= tracker_context_cache_size)
 		evict_entries();
-
 	entry = hash_search(entries, digest, HASH_ENTER, NULL);
-	entry->storage = NULL;
-	fill_entry(entry, &vt);
-	entry->recently_used = true;
-	entry->tenant = vt.tenant;
-	entry->expires = vt.expires;
-	entry->recheck_at = Min(vt.expires, vt.key_retires);
-	entry->user_id = member.user_id;
-	strlcpy(entry->role, member.role, sizeof(entry->role));
-	strlcpy(entry->data_schema, tenant.data_schema, sizeof(entry->data_schema));
-	strlcpy(entry->key_prefix, tenant.key_prefix, sizeof(entry->key_prefix));
+	*entry = fresh;
 	return entry;
 }
 
@@ -361,6 +365,10 @@ context_teams(const pg_uuid_t **teams)
 	return ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
 }
 
+/* The GUC table entries of the two settings authenticate makes */
+static struct config_generic *token_guc = NULL;
+static struct config_generic *search_path_guc = NULL;
+
 /* A setting's entry in the GUC tables; entries never move once made */
 static struct config_generic *
 guc_entry(const char *name)
@@ -387,20 +395,15 @@ guc_entry(const char *name)
  * one made at this nesting level.
  */
 static void
-set_unless_same(const char *name, const char *current_value, const char *value,
-				bool local)
+set_unless_same(const char *name, struct config_generic **slot,
+				const char *current_value, const char *value, bool local)
 {
-	static struct config_generic *token_guc = NULL;
-	static struct config_generic *search_path_guc = NULL;
-	struct config_generic **gconf;
-
-	gconf = strcmp(name, "search_path") == 0 ? &search_path_guc : &token_guc;
-	if (*gconf == NULL)
-		*gconf = guc_entry(name);
+	if (*slot == NULL)
+		*slot = guc_entry(name);
 	if (current_value != NULL && strcmp(current_value, value) == 0 &&
-		(local || (*gconf)->stack == NULL ||
-		 ((*gconf)->stack->state == GUC_SET &&
-		  (*gconf)->stack->nest_level == GetCurrentTransactionNestLevel())))
+		(local || (*slot)->stack == NULL ||
+		 ((*slot)->stack->state == GUC_SET &&
+		  (*slot)->stack->nest_level == GetCurrentTransactionNestLevel())))
 		return;
 	(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
 							 local ? GUC_ACTION_LOCAL : GUC_ACTION_SET,
@@ -426,9 +429,9 @@ tracker_authenticate(PG_FUNCTION_ARGS)
 	token = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	entry = lookup_or_verify(token);
-	set_unless_same("tracker.token", tracker_token, token, local);
+	set_unless_same("tracker.token", &token_guc, tracker_token, token, local);
 	/* the tenant's data schema first, so tables need no schema name */
-	set_unless_same("search_path", namespace_search_path,
+	set_unless_same("search_path", &search_path_guc, namespace_search_path,
 					psprintf("%s, public", quote_identifier(entry->data_schema)),
 					local);
 	current = entry;

@@ -48,23 +48,26 @@ jws_alg_name(JwsAlg alg)
 	return alg_names[alg];
 }
 
-static const char *
-alg_digest_name(JwsAlg alg)
+/* Which of SHA-256, SHA-384 and SHA-512 an algorithm uses: 0, 1 or 2 */
+static int
+alg_digest_index(JwsAlg alg)
 {
 	switch (alg)
 	{
 		case JWS_HS256:
 		case JWS_RS256:
 		case JWS_ES256:
-			return "SHA256";
+			return 0;
 		case JWS_HS384:
 		case JWS_RS384:
 		case JWS_ES384:
-			return "SHA384";
+			return 1;
 		default:
-			return "SHA512";
+			return 2;
 	}
 }
+
+static const char *const digest_names[] = {"SHA256", "SHA384", "SHA512"};
 
 /*
  * The digest of an algorithm.  OpenSSL 3 looks an algorithm up in its
@@ -75,11 +78,10 @@ static const EVP_MD *
 alg_digest(JwsAlg alg)
 {
 	static EVP_MD *fetched[3];
-	const char *name = alg_digest_name(alg);
-	int			i = name[3] == '2' ? 0 : name[3] == '3' ? 1 : 2;
+	int			i = alg_digest_index(alg);
 
 	if (fetched[i] == NULL)
-		fetched[i] = EVP_MD_fetch(NULL, name, NULL);
+		fetched[i] = EVP_MD_fetch(NULL, digest_names[i], NULL);
 	if (fetched[i] == NULL)
 	{
 		ERR_clear_error();
@@ -124,7 +126,7 @@ crypto_hmac(JwsAlg alg, const unsigned char *secret, int secretlen,
 		hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	ctx = hmac != NULL ? EVP_MAC_CTX_new(hmac) : NULL;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-												 (char *) alg_digest_name(alg), 0);
+												 (char *) digest_names[alg_digest_index(alg)], 0);
 	params[1] = OSSL_PARAM_construct_end();
 	ok = ctx != NULL &&
 		EVP_MAC_init(ctx, secret, secretlen, params) == 1 &&
