@@ -86,7 +86,11 @@ generate() {  # generate TENANTS ISSUES COMMENTS
 run() {
     local v=$1 w=$2 r=$3 t=$4 prefix="$OUT/w$2.$1.r$3.t$4" tps
     rm -f "$prefix".*
-    tps=$( (cd /tmp && as_postgres "$PG_BINDIR/pgbench" -n -M prepared -U bench_app \
+    # every statement is planned once per connection (see docs/benchmarks.md),
+    # plus any settings the workload file asks for in a "-- pgoptions:" line
+    local options
+    options="-c plan_cache_mode=force_generic_plan $(sed -n 's/^-- pgoptions: //p' "$W/workloads/w$w.$v.sql")"
+    tps=$( (cd /tmp && as_postgres env PGOPTIONS="$options" "$PG_BINDIR/pgbench" -n -M prepared -U bench_app \
             -T "$SECONDS_PER_RUN" -c "$CLIENTS" -j "$(( CLIENTS < 2 ? 1 : 2 ))" \
             -D tenants="$t" -l --log-prefix="$prefix" -f "$W/workloads/w$w.$v.sql" "$DB") \
           2>"$prefix.err" | awk '/^tps = / {print $3}')
@@ -102,6 +106,25 @@ run() {
 
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
+# rotation R V...: the variants in the order round R runs them; each round
+# starts with the next one, so no variant always runs first or last
+rotation() {
+    local r=$1; shift
+    local v=("$@") n=$# i
+    for ((i = 0; i < n; i++)); do printf '%s ' "${v[(r - 1 + i) % n]}"; done
+}
+
+# round_ratio PREFIX A B: median over the rounds of A's TPS divided by B's in
+# the same round.  The machine's speed drifts between minutes; runs of one
+# round are minutes apart at most, so their ratio carries less of the drift
+# than a ratio of medians taken over the whole run.
+round_ratio() {
+    local p=$1 a=$2 b=$3 f
+    for f in "$OUT/$p.$a".r*; do
+        paste "$f" "$OUT/$p.$b.${f##*.}" | awk '{printf "%.6f\n", $1 / $4}'
+    done | median
+}
+
 declare -A NAME=([1]="list newest 50 open issues, admin" [2]="the same, plain user"
                  [3]="one issue with its comments" [4]="create an issue" [5]="add a comment"
                  [6]="PostgREST request, new tenant per transaction")
@@ -114,7 +137,7 @@ generate "$TENANTS" "$ISSUES" "$COMMENTS"
 } > "$TABLE"
 for w in $WORKLOADS; do
     for r in $(seq 1 "$ROUNDS"); do
-        for v in tracker baseline common; do
+        for v in $(rotation "$r" tracker baseline common); do
             log "workload $w, round $r, $v"
             run "$v" "$w" "$r" "$TENANTS" > "$OUT/res.w$w.$v.r$r"
         done
@@ -127,8 +150,8 @@ for w in $WORKLOADS; do
     done
     for v in tracker baseline common; do
         awk -v w="$w. ${NAME[$w]}" -v v="$v" -v t="${TPS[$v]}" -v m="${MEAN[$v]}" -v p="${P95[$v]}" \
-            -v b="${TPS[baseline]}" -v c="${TPS[common]}" \
-            'BEGIN {printf "| %s | %s | %.0f | %.3f | %.3f | %.3f | %.3f |\n", w, v, t, m, p, t / b, t / c}'
+            -v b="$(round_ratio "res.w$w" "$v" baseline)" -v c="$(round_ratio "res.w$w" "$v" common)" \
+            'BEGIN {printf "| %s | %s | %.0f | %.3f | %.3f | %.3f | %.3f |\n", w, v, t, m, p, b, c}'
     done >> "$TABLE"
     unset TPS MEAN P95
 done
@@ -143,7 +166,7 @@ if [ "$SCALE" = 1 ]; then
     for t in 1000 10000 100000; do
         generate "$t" 1000000 0
         for r in $(seq 1 "$ROUNDS"); do
-            for v in tracker baseline; do
+            for v in $(rotation "$r" tracker baseline); do
                 log "scale: $t tenants, round $r, $v"
                 run "$v" 1 "$r" "$t" > "$OUT/scale.t$t.$v.r$r"
             done
