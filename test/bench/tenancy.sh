@@ -13,10 +13,13 @@
 #
 # Usage: test/bench/tenancy.sh [--quick] [--tenants N] [--issues N] [--comments N]
 #                              [--seconds S] [--clients C] [--rounds R]
-#                              [--workloads "1 2 3"] [--scale] [--report FILE]
-#                              [--use-cluster DB]
-#   --quick   tiny data set, 3 s runs, one round (the harness's smoke test)
-#   --scale   also run workload 1 at 1,000, 10,000 and 100,000 tenants
+#                              [--workloads "1 2 3"] [--scale] [--breakdown]
+#                              [--report FILE] [--use-cluster DB]
+#   --quick      tiny data set, 3 s runs, one round (the harness's smoke test)
+#   --scale      also run workload 1 at 1,000, 10,000 and 100,000 tenants
+#   --breakdown  also say where tracker's extra time per transaction goes:
+#                one client runs each variant's script interleaved with the
+#                others', for one actor, and the mean latencies are compared
 
 set -euo pipefail
 ARGS="$*"
@@ -25,7 +28,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 TENANTS=10000 ISSUES=1000000 COMMENTS=3000000
 SECONDS_PER_RUN=30 CLIENTS=4 ROUNDS=2 WORKLOADS="1 2 3 4 5 6"
-SCALE=0 REPORT="" USE_DB=""
+SCALE=0 BREAKDOWN=0 REPORT="" USE_DB=""
 while [ $# -gt 0 ]; do
     case $1 in
         --quick) TENANTS=50 ISSUES=5000 COMMENTS=10000 SECONDS_PER_RUN=3 ROUNDS=1 ;;
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
         --rounds) ROUNDS=$2; shift ;;
         --workloads) WORKLOADS=$2; shift ;;
         --scale) SCALE=1 ;;
+        --breakdown) BREAKDOWN=1 ;;
         --report) REPORT=$(realpath -m "$2"); shift ;;
         --use-cluster) USE_DB=$2; shift ;;
         *) die "unknown option $1" ;;
@@ -129,8 +133,20 @@ declare -A NAME=([1]="list newest 50 open issues, admin" [2]="the same, plain us
                  [3]="one issue with its comments" [4]="create an issue" [5]="add a comment"
                  [6]="PostgREST request, new tenant per transaction")
 
+# warm_up TENANTS: a few seconds of workload 1 per variant, not measured, so
+# that the first measured run does not pay for the first reads after loading
+warm_up() {
+    local v
+    for v in tracker baseline common; do
+        (cd /tmp && as_postgres "$PG_BINDIR/pgbench" -n -M prepared -U bench_app -T 3 -c "$CLIENTS" \
+            -j "$(( CLIENTS < 2 ? 1 : 2 ))" -D tenants="$1" -f "$W/workloads/w1.$v.sql" "$DB") >/dev/null 2>&1 ||
+            die "pgbench failed: warm-up, $v"
+    done
+}
+
 TABLE="$OUT/table.md"
 generate "$TENANTS" "$ISSUES" "$COMMENTS"
+warm_up "$TENANTS"
 {
     printf '| workload | variant | TPS | mean latency (ms) | p95 latency (ms) | TPS ratio to baseline | TPS ratio to common |\n'
     printf '|---|---|---:|---:|---:|---:|---:|\n'
@@ -156,6 +172,51 @@ for w in $WORKLOADS; do
     unset TPS MEAN P95
 done
 
+# interleaved NAME FILE...: one client, one actor (-D tenants=1: the admin
+# of the largest tenant); pgbench picks one of the files for each
+# transaction, so they share every minute of the run and the machine's
+# drift cancels.  Prints the mean latency of each file in us, in order.
+interleaved() {
+    local name=$1 prefix="$OUT/bd.$1" args=() f
+    shift
+    for f in "$@"; do args+=(-f "$f"); done
+    rm -f "$prefix".*
+    if ! (cd /tmp && as_postgres env PGOPTIONS="-c plan_cache_mode=force_generic_plan" \
+            "$PG_BINDIR/pgbench" -n -M prepared -U bench_app -T "$SECONDS_PER_RUN" -c 1 -j 1 \
+            -D tenants=1 -l --log-prefix="$prefix" "${args[@]}" "$DB") >"$prefix.out" 2>"$prefix.err"; then
+        cat "$prefix.err" >&2
+        die "pgbench failed: breakdown $name"
+    fi
+    cat "$prefix".[0-9]* | awk '{n[$4]++; s[$4] += $3} END {for (i in n) printf "%d %.1f\n", i, s[i] / n[i]}' |
+        sort -n | awk '{print $2}'
+}
+
+BREAKDOWN_TABLE="$OUT/breakdown.md"
+if [ "$BREAKDOWN" = 1 ]; then
+    B=$W/breakdown
+    {
+        printf '| part | tracker (us) | baseline (us) | common (us) | tracker minus baseline (us) | tracker minus common (us) |\n'
+        printf '|---|---:|---:|---:|---:|---:|\n'
+    } > "$BREAKDOWN_TABLE"
+    row() {  # row LABEL TRACKER BASELINE COMMON
+        awk -v l="$1" -v t="$2" -v b="$3" -v c="$4" \
+            'BEGIN {printf "| %s | %.1f | %.1f | %s | %+.1f | %s |\n", l, t, b, c == "" ? "" : c, t - b,
+                    c == "" ? "" : sprintf("%+.1f", t - c)}' >> "$BREAKDOWN_TABLE"
+    }
+    log "breakdown: presenting the actor"
+    read -r t b c <<< "$(interleaved present "$B/present.tracker.sql" "$B/present.baseline.sql" "$B/present.common.sql" | xargs)"
+    row "presenting the actor, the same token every time" "$t" "$b" "$c"
+    log "breakdown: presenting the actor with many tokens"
+    read -r t b <<< "$(interleaved present_many "$B/present_many.tracker.sql" "$B/present_many.baseline.sql" | xargs)"
+    row "presenting the actor, one of 10,000 cached tokens" "$t" "$b" ""
+    for w in 1 3 5; do
+        log "breakdown: workload $w"
+        read -r t b c <<< "$(interleaved "w$w" "$W/workloads/w$w.tracker.sql" "$W/workloads/w$w.baseline.sql" \
+                              "$W/workloads/w$w.common.sql" | xargs)"
+        row "workload $w, whole transaction" "$t" "$b" "$c"
+    done
+fi
+
 SCALE_TABLE="$OUT/scale.md"
 if [ "$SCALE" = 1 ]; then
     {
@@ -165,6 +226,7 @@ if [ "$SCALE" = 1 ]; then
     declare -A BASE_MEAN=()
     for t in 1000 10000 100000; do
         generate "$t" 1000000 0
+        warm_up "$t"
         for r in $(seq 1 "$ROUNDS"); do
             for v in $(rotation "$r" tracker baseline); do
                 log "scale: $t tenants, round $r, $v"
@@ -196,6 +258,7 @@ MACHINE="$OUT/machine.md"
 } > "$MACHINE"
 
 printf '\n'; cat "$MACHINE"; printf '\n'; cat "$TABLE"
+[ -f "$BREAKDOWN_TABLE" ] && { printf '\n'; cat "$BREAKDOWN_TABLE"; }
 [ -f "$SCALE_TABLE" ] && { printf '\n'; cat "$SCALE_TABLE"; }
 
 if [ -n "$REPORT" ]; then
@@ -203,6 +266,7 @@ if [ -n "$REPORT" ]; then
         printf '<!-- results -->\n'
         printf '_Measured %s._\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
         cat "$MACHINE"; printf '\n'; cat "$TABLE"
+        [ -f "$BREAKDOWN_TABLE" ] && { printf '\nBreakdown (one client, one actor: the admin of the largest tenant; mean latency per transaction, the variants interleaved in one run):\n\n'; cat "$BREAKDOWN_TABLE"; }
         [ -f "$SCALE_TABLE" ] && { printf '\nScale run (workload 1, 1,000,000 issues spread over the tenants):\n\n'; cat "$SCALE_TABLE"; }
         printf '<!-- /results -->\n'
     } > "$OUT/report.md"

@@ -192,6 +192,15 @@ UPDATE bench.actors SET token = tracker.sign_token(claims::jsonb, 'bench-hs256')
 UPDATE bench.actors SET headers = jsonb_build_object('authorization', 'Bearer ' || token,
 	'accept', 'application/json', 'user-agent', 'pgbench')::text;
 
+-- 10,000 tokens of one actor (the admin of the largest tenant), for the
+-- breakdown's run with many cached tokens
+CREATE TABLE bench.tokens AS
+SELECT k, tracker.sign_token(a.claims::jsonb || jsonb_build_object('exp', (a.claims::jsonb ->> 'exp')::bigint + k),
+							 'bench-hs256') AS token
+FROM bench.actors a, generate_series(1, 10000) k
+WHERE a.n = 1;
+ALTER TABLE bench.tokens ADD PRIMARY KEY (k);
+
 DO $$
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bench_app') THEN
@@ -201,7 +210,7 @@ END
 $$;
 GRANT tracker_user TO bench_app;
 GRANT USAGE ON SCHEMA bench, bench_base, bench_common TO tracker_user;
-GRANT SELECT ON bench.actors TO bench_app;
+GRANT SELECT ON bench.actors, bench.tokens TO bench_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA bench_base, bench_common TO tracker_user;
 
 VACUUM ANALYZE;
