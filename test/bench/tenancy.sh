@@ -172,24 +172,56 @@ for w in $WORKLOADS; do
     unset TPS MEAN P95
 done
 
-# interleaved NAME FILE...: one client, one actor (-D tenants=1: the admin
-# of the largest tenant); pgbench picks one of the files for each
-# transaction, so they share every minute of the run and the machine's
-# drift cancels.  Prints the mean latency of each file in us, in order.
+# interleaved NAME CLIENTS TENANTS FILE...: one pgbench run given every
+# file; pgbench picks one of them for each transaction, so they share every
+# second of the run and the machine's drift cancels out of their comparison.
+# The connections are shared too, so they get the union of the files'
+# "-- pgoptions:" settings.  Prints the mean latency of each file in us, in
+# the order given.
 interleaved() {
-    local name=$1 prefix="$OUT/bd.$1" args=() f
-    shift
-    for f in "$@"; do args+=(-f "$f"); done
+    local name=$1 clients=$2 tenants=$3 prefix="$OUT/il.$1" args=() f
+    local options="-c plan_cache_mode=force_generic_plan"
+    shift 3
+    for f in "$@"; do
+        args+=(-f "$f")
+        options="$options $(sed -n 's/^-- pgoptions: //p' "$f")"
+    done
     rm -f "$prefix".*
-    if ! (cd /tmp && as_postgres env PGOPTIONS="-c plan_cache_mode=force_generic_plan" \
-            "$PG_BINDIR/pgbench" -n -M prepared -U bench_app -T "$SECONDS_PER_RUN" -c 1 -j 1 \
-            -D tenants=1 -l --log-prefix="$prefix" "${args[@]}" "$DB") >"$prefix.out" 2>"$prefix.err"; then
+    if ! (cd /tmp && as_postgres env PGOPTIONS="$options" \
+            "$PG_BINDIR/pgbench" -n -M prepared -U bench_app -T "$SECONDS_PER_RUN" -c "$clients" \
+            -j "$(( clients < 2 ? 1 : 2 ))" -D tenants="$tenants" -l --log-prefix="$prefix" \
+            "${args[@]}" "$DB") >"$prefix.out" 2>"$prefix.err"; then
         cat "$prefix.err" >&2
-        die "pgbench failed: breakdown $name"
+        die "pgbench failed: interleaved run $name"
     fi
     cat "$prefix".[0-9]* | awk '{n[$4]++; s[$4] += $3} END {for (i in n) printf "%d %.1f\n", i, s[i] / n[i]}' |
         sort -n | awk '{print $2}'
 }
+
+# The same workloads with the three variants interleaved in each run (the
+# same clients and tenants as above), a run per round: the ratio of mean
+# latencies is the ratio of throughput each variant would reach alone, at
+# the same load, without the drift between separate runs.
+MIXED_TABLE="$OUT/mixed.md"
+{
+    printf '| workload | tracker (us) | baseline (us) | common (us) | tracker to baseline | tracker to common |\n'
+    printf '|---|---:|---:|---:|---:|---:|\n'
+} > "$MIXED_TABLE"
+for w in $WORKLOADS; do
+    for r in $(seq 1 "$ROUNDS"); do
+        log "workload $w, round $r, variants interleaved"
+        interleaved "w$w.r$r" "$CLIENTS" "$TENANTS" "$W/workloads/w$w.tracker.sql" \
+            "$W/workloads/w$w.baseline.sql" "$W/workloads/w$w.common.sql" | xargs > "$OUT/mixed.w$w.r$r"
+    done
+    cat "$OUT"/mixed.w$w.r* | awk -v w="$w. ${NAME[$w]}" '
+        {t[NR] = $1; b[NR] = $2; c[NR] = $3; rb[NR] = $2 / $1; rc[NR] = $3 / $1}
+        function med(a, n,    i, j, x) {
+            for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) {x = a[j]; a[j] = a[j - 1]; a[j - 1] = x}
+            return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        END {n = NR; printf "| %s | %.1f | %.1f | %.1f | %.3f | %.3f |\n", w, med(t, n), med(b, n), med(c, n), med(rb, n), med(rc, n)}' \
+        >> "$MIXED_TABLE"
+done
 
 BREAKDOWN_TABLE="$OUT/breakdown.md"
 if [ "$BREAKDOWN" = 1 ]; then
@@ -204,14 +236,14 @@ if [ "$BREAKDOWN" = 1 ]; then
                     c == "" ? "" : sprintf("%+.1f", t - c)}' >> "$BREAKDOWN_TABLE"
     }
     log "breakdown: presenting the actor"
-    read -r t b c <<< "$(interleaved present "$B/present.tracker.sql" "$B/present.baseline.sql" "$B/present.common.sql" | xargs)"
+    read -r t b c <<< "$(interleaved present 1 1 "$B/present.tracker.sql" "$B/present.baseline.sql" "$B/present.common.sql" | xargs)"
     row "presenting the actor, the same token every time" "$t" "$b" "$c"
     log "breakdown: presenting the actor with many tokens"
-    read -r t b <<< "$(interleaved present_many "$B/present_many.tracker.sql" "$B/present_many.baseline.sql" | xargs)"
+    read -r t b <<< "$(interleaved present_many 1 1 "$B/present_many.tracker.sql" "$B/present_many.baseline.sql" | xargs)"
     row "presenting the actor, one of 10,000 cached tokens" "$t" "$b" ""
     for w in 1 3 5; do
         log "breakdown: workload $w"
-        read -r t b c <<< "$(interleaved "w$w" "$W/workloads/w$w.tracker.sql" "$W/workloads/w$w.baseline.sql" \
+        read -r t b c <<< "$(interleaved "one.w$w" 1 1 "$W/workloads/w$w.tracker.sql" "$W/workloads/w$w.baseline.sql" \
                               "$W/workloads/w$w.common.sql" | xargs)"
         row "workload $w, whole transaction" "$t" "$b" "$c"
     done
@@ -258,6 +290,7 @@ MACHINE="$OUT/machine.md"
 } > "$MACHINE"
 
 printf '\n'; cat "$MACHINE"; printf '\n'; cat "$TABLE"
+printf '\n'; cat "$MIXED_TABLE"
 [ -f "$BREAKDOWN_TABLE" ] && { printf '\n'; cat "$BREAKDOWN_TABLE"; }
 [ -f "$SCALE_TABLE" ] && { printf '\n'; cat "$SCALE_TABLE"; }
 
@@ -266,6 +299,8 @@ if [ -n "$REPORT" ]; then
         printf '<!-- results -->\n'
         printf '_Measured %s._\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
         cat "$MACHINE"; printf '\n'; cat "$TABLE"
+        printf '\nThe same workloads with the three variants interleaved in each run (mean latency per transaction; a ratio is the other variant'"'"'s latency divided by tracker'"'"'s, the median over the rounds):\n\n'
+        cat "$MIXED_TABLE"
         [ -f "$BREAKDOWN_TABLE" ] && { printf '\nBreakdown (one client, one actor: the admin of the largest tenant; mean latency per transaction, the variants interleaved in one run):\n\n'; cat "$BREAKDOWN_TABLE"; }
         [ -f "$SCALE_TABLE" ] && { printf '\nScale run (workload 1, 1,000,000 issues spread over the tenants):\n\n'; cat "$SCALE_TABLE"; }
         printf '<!-- /results -->\n'

@@ -106,6 +106,15 @@ for my $w (1 .. 6)
 	}
 }
 
+# And the breakdown's scripts, for one actor.
+for my $script (glob 'test/bench/tenancy/breakdown/*.sql')
+{
+	$node->command_ok(
+		[ 'pgbench', '-n', '-M', 'prepared', '-U', 'bench_app', '-t', '20', '-c', '1',
+		  '-D', 'tenants=1', '-f', $script, 'bench' ],
+		"breakdown script $script runs");
+}
+
 # The runner itself, on the same cluster.
 {
 	local $ENV{PGHOST} = $node->host;
@@ -114,11 +123,13 @@ for my $w (1 .. 6)
 	my $report = $PostgreSQL::Test::Utils::tmp_check . '/bench-report.md';
 	$node->safe_psql('postgres', 'CREATE DATABASE bench_runner');
 	$node->command_ok(
-		[ 'bash', 'test/bench/tenancy.sh', '--quick', '--seconds', '1',
+		[ 'bash', 'test/bench/tenancy.sh', '--quick', '--seconds', '1', '--breakdown',
 		  '--use-cluster', 'bench_runner', '--report', $report ],
 		'the runner completes');
 	my $text = slurp_file($report);
 	like($text, qr/\| 6\. PostgREST request[^\n]*\| tracker \|/, 'the report has every workload');
+	like($text, qr/\| workload 5, whole transaction \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|/,
+		'the report has the breakdown');
 }
 
 $node->stop;
