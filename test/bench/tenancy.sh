@@ -65,11 +65,13 @@ else
     ensure_packages
     build_and_install >/dev/null
     DIR=$(mktemp -d /tmp/tracker-bench.XXXXXX)
-    # shared buffers for the whole data set (three copies, about 5 GB) when memory allows
+    # shared buffers for the whole data set (three copies, about 5 GB) when memory
+    # allows; a token cache that holds every actor of the scale run's 100,000 tenants
     MEM_MB=$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)
     BUFFERS_MB=$(( MEM_MB * 2 / 5 < 8192 ? MEM_MB * 2 / 5 : 8192 ))
     start_cluster "$DIR" "shared_buffers = ${BUFFERS_MB}MB" "synchronous_commit = off" \
-        "max_wal_size = 8GB" "checkpoint_timeout = 30min" "max_connections = 50"
+        "max_wal_size = 8GB" "checkpoint_timeout = 30min" "max_connections = 50" \
+        "tracker.context_cache_size = 100000"
     DB=bench
     (cd "$DIR" && as_postgres "$PG_BINDIR/createdb" "$DB")
 fi
@@ -86,26 +88,44 @@ generate() {  # generate TENANTS ISSUES COMMENTS
                   AND c.relkind IN ('r', 'i')" -c "CHECKPOINT" >/dev/null
 }
 
+# steady PREFIX: the figures of one pgbench run, from its per-transaction
+# logs PREFIX.*, taken over the steady part of the run: each connection's
+# first transaction of each script is left out (the tracker scripts present
+# every actor in it, as a connection of a pool that has served a while has;
+# see "Warm connections" in docs/benchmarks.md), and so is every transaction
+# that ends before the last of those.  Prints, per script number in the
+# order given to pgbench: "script tps mean_us p95_us".
+steady() {
+    cat "$1".[0-9]* | awk '
+        {t = $5 + $6 / 1e6; k = $1 " " $4
+         if (!(k in first)) {first[k] = 1; skip[NR] = 1; if (t > start) start = t}
+         if (t > end) end = t; at[NR] = t; lat[NR] = $3; script[NR] = $4}
+        END {for (i = 1; i <= NR; i++) if (!skip[i] && at[i] > start) printf "%d %d %.6f %.6f\n", script[i], lat[i], start, end}' |
+    sort -k1,1n -k2,2n |
+    awk '{n[$1]++; s[$1] += $2; a[$1, n[$1]] = $2; start = $3; end = $4}
+        END {for (k in n) {i = int(n[k] * 0.95); if (i < 1) i = 1
+                           printf "%d %.1f %.1f %.1f\n", k, n[k] / (end - start), s[k] / n[k], a[k, i]}}' |
+    sort -n | grep . || die "no transaction in the steady part of the run $1"
+}
+
 # run VARIANT WORKLOAD ROUND TENANTS: prints "tps mean_ms p95_ms"
 run() {
-    local v=$1 w=$2 r=$3 t=$4 prefix="$OUT/w$2.$1.r$3.t$4" tps
+    local v=$1 w=$2 r=$3 t=$4 prefix="$OUT/w$2.$1.r$3.t$4"
     rm -f "$prefix".*
     # every statement is planned once per connection (see docs/benchmarks.md),
     # plus any settings the workload file asks for in a "-- pgoptions:" line
     local options
     options="-c plan_cache_mode=force_generic_plan $(sed -n 's/^-- pgoptions: //p' "$W/workloads/w$w.$v.sql")"
-    tps=$( (cd /tmp && as_postgres env PGOPTIONS="$options" "$PG_BINDIR/pgbench" -n -M prepared -U bench_app \
+    if ! (cd /tmp && as_postgres env PGOPTIONS="$options" "$PG_BINDIR/pgbench" -n -M prepared -U bench_app \
             -T "$SECONDS_PER_RUN" -c "$CLIENTS" -j "$(( CLIENTS < 2 ? 1 : 2 ))" \
-            -D tenants="$t" -l --log-prefix="$prefix" -f "$W/workloads/w$w.$v.sql" "$DB") \
-          2>"$prefix.err" | awk '/^tps = / {print $3}')
-    if [ -z "$tps" ]; then
+            -D tenants="$t" -D first=1 -l --log-prefix="$prefix" -f "$W/workloads/w$w.$v.sql" "$DB") \
+          >"$prefix.out" 2>"$prefix.err"; then
         cat "$prefix.err" >&2
         die "pgbench failed: workload $w, $v"
     fi
-    cat "$prefix".[0-9]* | awk '{print $3}' | sort -n |
-        awk -v tps="$tps" '{a[NR] = $1; s += $1}
-            END {i = int(NR * 0.95); if (i < 1) i = 1;
-                 printf "%.1f %.3f %.3f\n", tps, s / NR / 1000, a[i] / 1000}'
+    local stats
+    stats=$(steady "$prefix") || die "no figures for workload $w, $v"
+    awk '{printf "%.1f %.3f %.3f\n", $2, $3 / 1000, $4 / 1000}' <<< "$stats"
 }
 
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
@@ -139,7 +159,7 @@ warm_up() {
     local v
     for v in tracker baseline common; do
         (cd /tmp && as_postgres "$PG_BINDIR/pgbench" -n -M prepared -U bench_app -T 3 -c "$CLIENTS" \
-            -j "$(( CLIENTS < 2 ? 1 : 2 ))" -D tenants="$1" -f "$W/workloads/w1.$v.sql" "$DB") >/dev/null 2>&1 ||
+            -j "$(( CLIENTS < 2 ? 1 : 2 ))" -D tenants="$1" -D first=1 -f "$W/workloads/w1.$v.sql" "$DB") >/dev/null 2>&1 ||
             die "pgbench failed: warm-up, $v"
     done
 }
@@ -189,13 +209,14 @@ interleaved() {
     rm -f "$prefix".*
     if ! (cd /tmp && as_postgres env PGOPTIONS="$options" \
             "$PG_BINDIR/pgbench" -n -M prepared -U bench_app -T "$SECONDS_PER_RUN" -c "$clients" \
-            -j "$(( clients < 2 ? 1 : 2 ))" -D tenants="$tenants" -l --log-prefix="$prefix" \
+            -j "$(( clients < 2 ? 1 : 2 ))" -D tenants="$tenants" -D first=1 -l --log-prefix="$prefix" \
             "${args[@]}" "$DB") >"$prefix.out" 2>"$prefix.err"; then
         cat "$prefix.err" >&2
         die "pgbench failed: interleaved run $name"
     fi
-    cat "$prefix".[0-9]* | awk '{n[$4]++; s[$4] += $3} END {for (i in n) printf "%d %.1f\n", i, s[i] / n[i]}' |
-        sort -n | awk '{print $2}'
+    local stats
+    stats=$(steady "$prefix") || die "no figures for the interleaved run $name"
+    awk '{print $3}' <<< "$stats"
 }
 
 # The same workloads with the three variants interleaved in each run (the

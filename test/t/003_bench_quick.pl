@@ -101,7 +101,7 @@ for my $w (1 .. 6)
 	{
 		$node->command_ok(
 			[ 'pgbench', '-n', '-M', 'prepared', '-U', 'bench_app', '-t', '20', '-c', '2',
-			  '-D', "tenants=$tenants", '-f', "test/bench/tenancy/workloads/w$w.$v.sql", 'bench' ],
+			  '-D', "tenants=$tenants", '-D', 'first=1', '-f', "test/bench/tenancy/workloads/w$w.$v.sql", 'bench' ],
 			"workload $w runs as $v");
 	}
 }
@@ -111,7 +111,7 @@ for my $script (glob 'test/bench/tenancy/breakdown/*.sql')
 {
 	$node->command_ok(
 		[ 'pgbench', '-n', '-M', 'prepared', '-U', 'bench_app', '-t', '20', '-c', '1',
-		  '-D', 'tenants=1', '-f', $script, 'bench' ],
+		  '-D', 'tenants=1', '-D', 'first=1', '-f', $script, 'bench' ],
 		"breakdown script $script runs");
 }
 

@@ -1,6 +1,13 @@
 -- workload 6, tracker: one HTTP request as PostgREST sends it, a different tenant's token
 -- on every transaction: transaction-local settings (the raw bearer token among the headers),
 -- the pre-request verification in the database, the list query, COMMIT.
+-- A connection's first transaction presents every actor this workload draws
+-- from, as a pooled connection that has served a while has; the harness
+-- leaves it out of the figures (see "Warm connections" in docs/benchmarks.md).
+\if :first
+SELECT count(tracker.authenticate(token, true)) FROM bench.actors WHERE n <= :tenants;
+\set first 0
+\endif
 \set n random(1, :tenants)
 BEGIN;
 SELECT set_config('search_path', '"tracker_pool"', true), set_config('role', 'tracker_user', true),
