@@ -83,7 +83,7 @@ settings_define(void)
 
 	DefineCustomIntVariable("tracker.context_cache_size",
 							"Verified tokens each backend remembers (about 600 bytes each).",
-							"A token found here is not verified again; past this many, the cache starts over.",
+							"A token found here is not verified again; past this many, the tokens not used recently are evicted.",
 							&tracker_context_cache_size,
 							10000, 16, 1000000,
 							PGC_SUSET,
