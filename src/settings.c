@@ -82,7 +82,7 @@ settings_define(void)
 							NULL);
 
 	DefineCustomIntVariable("tracker.context_cache_size",
-							"Verified tokens each backend remembers (about 600 bytes each).",
+							"Verified tokens each backend remembers (about 850 bytes each).",
 							"A token found here is not verified again; past this many, the tokens not used recently are evicted.",
 							&tracker_context_cache_size,
 							10000, 16, 1000000,

@@ -94,7 +94,8 @@ generate() {  # generate TENANTS ISSUES COMMENTS
 # every actor in it, as a connection of a pool that has served a while has;
 # see "Warm connections" in docs/benchmarks.md), and so is every transaction
 # that ends before the last of those.  Prints, per script number in the
-# order given to pgbench: "script tps mean_us p95_us".
+# order given to pgbench: "script tps mean_us p95_us"; nothing when no
+# transaction ended in the steady part.
 steady() {
     cat "$1".[0-9]* | awk '
         {t = $5 + $6 / 1e6; k = $1 " " $4
@@ -104,8 +105,8 @@ steady() {
     sort -k1,1n -k2,2n |
     awk '{n[$1]++; s[$1] += $2; a[$1, n[$1]] = $2; start = $3; end = $4}
         END {for (k in n) {i = int(n[k] * 0.95); if (i < 1) i = 1
-                           printf "%d %.1f %.1f %.1f\n", k, n[k] / (end - start), s[k] / n[k], a[k, i]}}' |
-    sort -n | grep . || die "no transaction in the steady part of the run $1"
+                           printf "%d %.1f %.1f %.1f\n", k, (end > start ? n[k] / (end - start) : 0), s[k] / n[k], a[k, i]}}' |
+    sort -n
 }
 
 # run VARIANT WORKLOAD ROUND TENANTS: prints "tps mean_ms p95_ms"
@@ -124,7 +125,8 @@ run() {
         die "pgbench failed: workload $w, $v"
     fi
     local stats
-    stats=$(steady "$prefix") || die "no figures for workload $w, $v"
+    stats=$(steady "$prefix")
+    [ -n "$stats" ] || die "no transaction in the steady part of workload $w, $v"
     awk '{printf "%.1f %.3f %.3f\n", $2, $3 / 1000, $4 / 1000}' <<< "$stats"
 }
 
@@ -215,7 +217,8 @@ interleaved() {
         die "pgbench failed: interleaved run $name"
     fi
     local stats
-    stats=$(steady "$prefix") || die "no figures for the interleaved run $name"
+    stats=$(steady "$prefix")
+    [ -n "$stats" ] || die "no transaction in the steady part of the interleaved run $name"
     awk '{print $3}' <<< "$stats"
 }
 
