@@ -20,9 +20,15 @@ OBJS = \
 	src/visibility.o \
 	src/sign.o
 
-# The install script is assembled from the pieces under src/sql, in name order.
-SQL_PIECES = $(sort $(wildcard src/sql/*.sql))
+# The install script of the current version is assembled from the pieces
+# under src/sql, in name order (the data-schema entities, src/sql/data, after
+# the rest).  Released versions are frozen: the 1.0 install script and every
+# upgrade script tracker--A--B.sql are committed as they shipped, and are
+# installed beside it so that ALTER EXTENSION tracker UPDATE reaches the
+# current version from any of them.
+SQL_PIECES = $(sort $(wildcard src/sql/*.sql)) $(sort $(wildcard src/sql/data/*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(EXTENSION)--1.0.sql $(sort $(wildcard $(EXTENSION)--*--*.sql))
 
 REGRESS = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
 REGRESS_OPTS = --load-extension=plpgsql
