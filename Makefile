@@ -16,6 +16,8 @@ OBJS = \
 	src/jwt.o \
 	src/context.o \
 	src/caller.o \
+	src/roles.o \
+	src/workflow.o \
 	src/triggers.o \
 	src/visibility.o \
 	src/sign.o

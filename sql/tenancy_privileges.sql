@@ -145,6 +145,8 @@ WHERE p.pronamespace IN (SELECT pg_temp.tracker_schemas()) AND p.prosecdef
 SELECT count(*) AS data_schema_functions FROM pg_proc
 WHERE pronamespace IN (SELECT pg_temp.tracker_schemas()) AND pronamespace <> 'tracker'::regnamespace;
 -- the SQL and PL/pgSQL functions of schema tracker all pin their search_path
+-- (but for upgrade_data_schemas: a procedure that commits cannot, so every
+-- name in it is qualified)
 SELECT p.oid::regprocedure AS function
 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
 WHERE p.pronamespace = 'tracker'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
@@ -190,7 +192,7 @@ SELECT p.oid::regprocedure AS function, l.lanname, p.provolatile, p.proparallel,
 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
 WHERE p.pronamespace = 'tracker'::regnamespace
   AND p.proname IN ('current_tenant', 'current_subject', 'current_role', 'current_user_id',
-					'current_teams', 'claims')
+					'current_teams', 'claims', 'allowed')
 ORDER BY p.oid::regprocedure::text COLLATE "C";
 -- the policies call context functions only (the ones above)
 SELECT f AS called_by_policies FROM (

@@ -33,17 +33,7 @@
 #include "strict_json.h"
 #include "invalidation.h"
 #include "keys.h"
-
-/* tracker.jwt_keys columns, in table order */
-#define KEYS_ATT_KID		0
-#define KEYS_ATT_ALG		1
-#define KEYS_ATT_MATERIAL	2
-#define KEYS_ATT_ISSUER		3
-#define KEYS_ATT_AUDIENCE	4
-#define KEYS_ATT_TENANT		5
-#define KEYS_ATT_CREATED	6
-#define KEYS_ATT_RETIRED	7
-#define KEYS_NATTS			8
+#include "registry.h"
 
 static MemoryContext key_cxt = NULL;
 static HTAB *key_table = NULL;
@@ -77,6 +67,8 @@ load_keys(void)
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	MemoryContext old;
+	HTAB	   *table;
+	uint64		generation;
 
 	if (key_cxt == NULL)
 		key_cxt = AllocSetContextCreate(CacheMemoryContext, "tracker keys",
@@ -84,53 +76,54 @@ load_keys(void)
 	forget_keys();
 
 	rel = table_open(invalidation_anchor(), AccessShareLock);
-	key_generation = invalidation_generation();
-	if (RelationGetDescr(rel)->natts != KEYS_NATTS)
-		elog(ERROR, "tracker.jwt_keys does not have the expected columns");
+	generation = invalidation_generation();
 
 	ctl.keysize = KID_MAXLEN + 1;
 	ctl.entrysize = sizeof(VerifyKey);
 	ctl.hcxt = key_cxt;
-	key_table = hash_create("tracker keys", 64, &ctl,
-							HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	table = hash_create("tracker keys", 64, &ctl,
+						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 
 	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	while ((tuple = systable_getnext(scan)) != NULL)
 	{
-		Datum		values[KEYS_NATTS];
-		bool		nulls[KEYS_NATTS];
 		char	   *kid;
 		VerifyKey  *key;
 		bytea	   *material;
 		bool		found;
+		bool		isnull;
+		Datum		d;
 
-		heap_deform_tuple(tuple, RelationGetDescr(rel), values, nulls);
-		kid = TextDatumGetCString(values[KEYS_ATT_KID]);
+		kid = TextDatumGetCString(registry_column(tuple, rel, "kid", &isnull));
 		if (strlen(kid) > KID_MAXLEN)
 			continue;
-		key = hash_search(key_table, kid, HASH_ENTER, &found);
+		key = hash_search(table, kid, HASH_ENTER, &found);
+		key->pkey = NULL;
 
 		old = MemoryContextSwitchTo(key_cxt);
-		key->alg = jws_alg_from_name(TextDatumGetCString(values[KEYS_ATT_ALG]));
-		material = DatumGetByteaPP(values[KEYS_ATT_MATERIAL]);
+		key->alg = jws_alg_from_name(TextDatumGetCString(registry_column(tuple, rel, "alg", &isnull)));
+		material = DatumGetByteaPP(registry_column(tuple, rel, "material", &isnull));
 		key->material_len = VARSIZE_ANY_EXHDR(material);
 		key->material = palloc(key->material_len);
 		memcpy(key->material, VARDATA_ANY(material), key->material_len);
-		key->issuer = nulls[KEYS_ATT_ISSUER] ? NULL :
-			TextDatumGetCString(values[KEYS_ATT_ISSUER]);
-		key->audience = nulls[KEYS_ATT_AUDIENCE] ? NULL :
-			TextDatumGetCString(values[KEYS_ATT_AUDIENCE]);
-		key->tenant_bound = !nulls[KEYS_ATT_TENANT];
+		d = registry_column(tuple, rel, "issuer", &isnull);
+		key->issuer = isnull ? NULL : TextDatumGetCString(d);
+		d = registry_column(tuple, rel, "audience", &isnull);
+		key->audience = isnull ? NULL : TextDatumGetCString(d);
+		d = registry_column(tuple, rel, "tenant_id", &isnull);
+		key->tenant_bound = !isnull;
 		if (key->tenant_bound)
-			key->tenant_id = *DatumGetUUIDP(values[KEYS_ATT_TENANT]);
-		key->retires = !nulls[KEYS_ATT_RETIRED];
-		key->retired_at = key->retires ?
-			DatumGetTimestampTz(values[KEYS_ATT_RETIRED]) : 0;
-		key->pkey = NULL;
+			key->tenant_id = *DatumGetUUIDP(d);
+		d = registry_column(tuple, rel, "retired_at", &isnull);
+		key->retires = !isnull;
+		key->retired_at = isnull ? 0 : DatumGetTimestampTz(d);
 		MemoryContextSwitchTo(old);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	/* only a complete table is used: an error above leaves none */
+	key_table = table;
+	key_generation = generation;
 }
 
 VerifyKey *

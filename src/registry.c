@@ -108,14 +108,23 @@ relation_in(const char *schema, const char *relname)
 	return relid;
 }
 
-static Datum
-column(HeapTuple tuple, Relation rel, const char *name, bool *isnull)
+/*
+ * A column of a row, by name: the tables may gain columns from one version
+ * to the next, and a library newer or older than the extension's SQL
+ * objects must read them all the same, or say clearly what to do.
+ */
+Datum
+registry_column(HeapTuple tuple, Relation rel, const char *name, bool *isnull)
 {
 	int			attnum = attnameAttNum(rel, name, false);
 
 	if (attnum == InvalidAttrNumber)
-		elog(ERROR, "relation \"%s\" has no column \"%s\"",
-			 RelationGetRelationName(rel), name);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("relation \"%s\" has no column \"%s\"",
+						RelationGetRelationName(rel), name),
+				 errdetail("The tracker library and the extension's SQL objects are of different versions."),
+				 errhint("Run ALTER EXTENSION tracker UPDATE.")));
 	return heap_getattr(tuple, attnum, RelationGetDescr(rel), isnull);
 }
 
@@ -225,12 +234,12 @@ read_tenant(const pg_uuid_t *tenant, TenantRecord *out)
 	tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple))
 	{
-		copy_text(column(tuple, rel, "status", &isnull), out->status,
+		copy_text(registry_column(tuple, rel, "status", &isnull), out->status,
 				  sizeof(out->status));
-		copy_text(column(tuple, rel, "key_prefix", &isnull), out->key_prefix,
+		copy_text(registry_column(tuple, rel, "key_prefix", &isnull), out->key_prefix,
 				  sizeof(out->key_prefix));
 		strlcpy(out->data_schema,
-				NameStr(*DatumGetName(column(tuple, rel, "data_schema", &isnull))),
+				NameStr(*DatumGetName(registry_column(tuple, rel, "data_schema", &isnull))),
 				sizeof(out->data_schema));
 	}
 	systable_endscan(scan);
@@ -259,10 +268,10 @@ registry_member(const char *schema, const pg_uuid_t *tenant,
 	tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple))
 	{
-		out->user_id = *DatumGetUUIDP(column(tuple, rel, "id", &isnull));
-		copy_text(column(tuple, rel, "role", &isnull), out->role, sizeof(out->role));
-		out->active = DatumGetBool(column(tuple, rel, "active", &isnull));
-		d = column(tuple, rel, "tokens_valid_after", &isnull);
+		out->user_id = *DatumGetUUIDP(registry_column(tuple, rel, "id", &isnull));
+		copy_text(registry_column(tuple, rel, "role", &isnull), out->role, sizeof(out->role));
+		out->active = DatumGetBool(registry_column(tuple, rel, "active", &isnull));
+		d = registry_column(tuple, rel, "tokens_valid_after", &isnull);
 		out->revokes = !isnull;
 		out->tokens_valid_after = isnull ? 0 : DatumGetTimestampTz(d);
 	}
@@ -299,7 +308,7 @@ registry_member_teams(const char *schema, const pg_uuid_t *tenant,
 			size *= 2;
 			*teams = repalloc(*teams, size * sizeof(pg_uuid_t));
 		}
-		(*teams)[n++] = *DatumGetUUIDP(column(tuple, rel, "team_id", &isnull));
+		(*teams)[n++] = *DatumGetUUIDP(registry_column(tuple, rel, "team_id", &isnull));
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -327,12 +336,12 @@ registry_issue_people(const char *schema, const pg_uuid_t *tenant,
 	tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple))
 	{
-		out->reporter = *DatumGetUUIDP(column(tuple, rel, "reporter_id", &isnull));
-		d = column(tuple, rel, "assignee_id", &isnull);
+		out->reporter = *DatumGetUUIDP(registry_column(tuple, rel, "reporter_id", &isnull));
+		d = registry_column(tuple, rel, "assignee_id", &isnull);
 		out->has_assignee = !isnull;
 		if (!isnull)
 			out->assignee = *DatumGetUUIDP(d);
-		d = column(tuple, rel, "team_id", &isnull);
+		d = registry_column(tuple, rel, "team_id", &isnull);
 		out->has_team = !isnull;
 		if (!isnull)
 			out->team = *DatumGetUUIDP(d);

@@ -9,7 +9,9 @@
 #ifndef TRACKER_REGISTRY_H
 #define TRACKER_REGISTRY_H
 
+#include "access/htup.h"
 #include "datatype/timestamp.h"
+#include "utils/relcache.h"
 #include "utils/uuid.h"
 
 #define MEMBER_ROLE_MAXLEN 32
@@ -29,6 +31,10 @@ typedef struct MemberRecord
 	bool		revokes;		/* tokens_valid_after is set */
 	TimestampTz tokens_valid_after;
 } MemberRecord;
+
+/* A column of a row by name; an error naming ALTER EXTENSION UPDATE when missing */
+extern Datum registry_column(HeapTuple tuple, Relation rel, const char *name,
+							 bool *isnull);
 
 /* Is this jti in tracker.revoked_tokens? */
 extern bool registry_jti_revoked(const char *jti);

@@ -37,7 +37,9 @@
 #include "utils/uuid.h"
 
 #include "context.h"
+#include "roles.h"
 #include "triggers.h"
+#include "workflow.h"
 
 #define DENY(...) \
 	ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), __VA_ARGS__))
@@ -121,12 +123,6 @@ require_context(TenantContext *ctx)
 	if (!context_get(ctx))
 		DENY(errmsg("permission denied: no tenant context"),
 			 errhint("Authenticate with tracker.authenticate(token) first."));
-}
-
-static bool
-is_admin(TenantContext *ctx)
-{
-	return strcmp(ctx->role, "admin") == 0 || strcmp(ctx->role, "super_admin") == 0;
 }
 
 /* A new row's tenant is the context's; naming another one is refused */
@@ -250,29 +246,6 @@ next_issue_number(Relation issues, TenantContext *ctx)
 	return number;
 }
 
-/* ----------------------------------------------------------------
- * The issue workflow
- * ----------------------------------------------------------------
- */
-
-static const char *const transitions[][2] = {
-	{"open", "in_progress"}, {"open", "closed"},
-	{"in_progress", "open"}, {"in_progress", "in_review"}, {"in_progress", "closed"},
-	{"in_review", "in_progress"}, {"in_review", "closed"},
-	{"closed", "open"}
-};
-
-static bool
-transition_allowed(const char *from, const char *to)
-{
-	if (strcmp(from, to) == 0)
-		return true;
-	for (int i = 0; i < lengthof(transitions); i++)
-		if (strcmp(transitions[i][0], from) == 0 && strcmp(transitions[i][1], to) == 0)
-			return true;
-	return false;
-}
-
 static void
 issue_insert(Relation rel, Row *row, TenantContext *ctx)
 {
@@ -288,10 +261,11 @@ issue_insert(Relation rel, Row *row, TenantContext *ctx)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("a new issue must start in status open")));
-	if (!is_admin(ctx))
+	if (!role_allows(ctx->role, ACTION_ASSIGN_ISSUES))
 	{
 		if (!is_null(row, "team_id"))
-			DENY(errmsg("permission denied: only admins and super admins may assign issues to teams"));
+			DENY(errmsg("permission denied: only %s may assign issues to teams",
+						action_holders(ACTION_ASSIGN_ISSUES)));
 		if (!is_null(row, "assignee_id") && !uuid_is(row, "assignee_id", &ctx->user_id))
 			DENY(errmsg("permission denied: users may assign a new issue only to themselves"));
 	}
@@ -317,7 +291,7 @@ issue_update(Row *old, Row *row, TenantContext *ctx)
 	for (int i = 0; i < lengthof(fixed); i++)
 		if (!same(old, row, fixed[i]))
 			DENY(errmsg("permission denied: the tenant, id, key, reporter and creation time of an issue cannot change"));
-	if (!is_admin(ctx))
+	if (!role_allows(ctx->role, ACTION_CHANGE_ANY_ISSUE))
 	{
 		if (!uuid_is(old, "assignee_id", &ctx->user_id))
 			DENY(errmsg("permission denied: users may update only issues assigned to them"));
@@ -330,13 +304,13 @@ issue_update(Row *old, Row *row, TenantContext *ctx)
 	to = is_null(row, "status") ? NULL : TextDatumGetCString(get(row, "status"));
 	if (to != NULL && strcmp(from, to) != 0)
 	{
-		if (!transition_allowed(from, to))
+		if (!workflow_allows(from, to))
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("issue status cannot change from %s to %s", from, to),
-					 errhint("open -> in_progress or closed; in_progress -> open, in_review or closed; in_review -> in_progress or closed; closed -> open.")));
-		if (strcmp(from, "closed") == 0 && !is_admin(ctx))
-			DENY(errmsg("permission denied: only admins and super admins may reopen a closed issue"));
+					 errhint("%s", workflow_description())));
+		if (strcmp(from, "closed") == 0)
+			role_require(ctx->role, ACTION_REOPEN_ISSUES);
 		if (strcmp(to, "closed") == 0)
 			set(row, "closed_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
 		else
@@ -435,8 +409,8 @@ tracker_comments_write(PG_FUNCTION_ARGS)
 		fill_user(&row, "author_id", "author of a new comment", &ctx);
 		set(&row, "created_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
 		set(&row, "edited_at", (Datum) 0, true);
-		if (!is_admin(&ctx) && !is_null(&row, "internal") && DatumGetBool(get(&row, "internal")))
-			DENY(errmsg("permission denied: only admins and super admins may write internal comments"));
+		if (!is_null(&row, "internal") && DatumGetBool(get(&row, "internal")))
+			role_require(ctx.role, ACTION_WRITE_INTERNAL);
 	}
 	else
 	{
@@ -507,8 +481,8 @@ PG_FUNCTION_INFO_V1(tracker_check_statement);
  * BEFORE ... FOR EACH STATEMENT on every data-schema table a tenant user
  * may write: there must be a context, and the table must be in the
  * context's data schema (a pooled tenant must not plant rows in a silo,
- * nor a platinum tenant in the pool).  With an argument, only admins and
- * super admins pass, and the argument says what they may do.  A superuser
+ * nor a platinum tenant in the pool).  With an argument, an action of the
+ * roles matrix (roles.c), only the roles that may take it pass.  A superuser
  * without a context passes (it bypasses row-level security anyway, and
  * maintenance needs no token); the row triggers still refuse its inserts.
  */
@@ -534,8 +508,7 @@ tracker_check_statement(PG_FUNCTION_ARGS)
 	if (schema == NULL || strcmp(schema, ctx.data_schema) != 0)
 		DENY(errmsg("permission denied: the tenant's rows are in schema \"%s\", not \"%s\"",
 					ctx.data_schema, schema ? schema : "?"));
-	if (td->tg_trigger->tgnargs == 1 && !is_admin(&ctx))
-		DENY(errmsg("permission denied: only admins and super admins may %s",
-					td->tg_trigger->tgargs[0]));
+	if (td->tg_trigger->tgnargs == 1)
+		role_require(ctx.role, td->tg_trigger->tgargs[0]);
 	return PointerGetDatum(NULL);
 }

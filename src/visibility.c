@@ -23,6 +23,7 @@
 
 #include "context.h"
 #include "registry.h"
+#include "roles.h"
 #include "visibility.h"
 
 static bool
@@ -31,18 +32,12 @@ same_uuid(const pg_uuid_t *a, const pg_uuid_t *b)
 	return memcmp(a, b, sizeof(pg_uuid_t)) == 0;
 }
 
-static bool
-sees_all(const TenantContext *ctx)
-{
-	return strcmp(ctx->role, "admin") == 0 || strcmp(ctx->role, "super_admin") == 0;
-}
-
 /* The rule of issues_read, past the tenant test */
 static bool
 sees_issue(const TenantContext *ctx, const pg_uuid_t *reporter,
 		   const pg_uuid_t *assignee, const pg_uuid_t *team)
 {
-	if (sees_all(ctx))
+	if (role_allows(ctx->role, ACTION_SEE_EVERY_ISSUE))
 		return true;
 	if ((reporter != NULL && same_uuid(reporter, &ctx->user_id)) ||
 		(assignee != NULL && same_uuid(assignee, &ctx->user_id)))
@@ -68,6 +63,8 @@ sees_issue_by_id(const TenantContext *ctx, const pg_uuid_t *tenant,
 
 	if (!same_uuid(tenant, &ctx->tenant))
 		return false;
+	if (role_allows(ctx->role, ACTION_SEE_EVERY_ISSUE))
+		return true;			/* no need to read the issue */
 	if (!registry_issue_people(ctx->data_schema, tenant, issue, &people))
 		return false;
 	return sees_issue(ctx, &people.reporter,
@@ -108,9 +105,7 @@ tracker_comment_readable(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || !context_get(&ctx))
 		PG_RETURN_BOOL(false);
-	if (sees_all(&ctx))
-		PG_RETURN_BOOL(true);
-	if (PG_ARGISNULL(2) || PG_GETARG_BOOL(2))
+	if (PG_ARGISNULL(2) || (PG_GETARG_BOOL(2) && !role_allows(ctx.role, ACTION_READ_INTERNAL)))
 		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(sees_issue_by_id(&ctx, PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1)));
 }

@@ -48,6 +48,14 @@ AS 'MODULE_PATHNAME', 'tracker_current_teams';
 COMMENT ON FUNCTION @extschema@.current_teams() IS
 'The teams the context''s user belongs to, or NULL when there is no context.';
 
+CREATE FUNCTION @extschema@.allowed(action text)
+RETURNS boolean
+LANGUAGE C
+STRICT STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'tracker_allowed';
+COMMENT ON FUNCTION @extschema@.allowed(text) IS
+'Whether the context''s user may take an action of the roles matrix, such as ''delete issues''; false when there is no context.';
+
 CREATE FUNCTION @extschema@._caller_is_operator()
 RETURNS boolean
 LANGUAGE C
@@ -81,12 +89,14 @@ REVOKE ALL ON FUNCTION @extschema@.current_role() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.claims() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.current_user_id() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.current_teams() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.allowed(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._caller_is_operator() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.sign_token(jsonb, text) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION @extschema@.authenticate(text, boolean),
 	@extschema@.current_tenant(), @extschema@.current_subject(),
 	@extschema@.current_role(), @extschema@.claims(),
-	@extschema@.current_user_id(), @extschema@.current_teams()
+	@extschema@.current_user_id(), @extschema@.current_teams(),
+	@extschema@.allowed(text)
 	TO tracker_user, tracker_anon, tracker_operator;
 GRANT EXECUTE ON FUNCTION @extschema@.sign_token(jsonb, text) TO tracker_operator;

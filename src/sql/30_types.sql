@@ -33,20 +33,14 @@ CREATE DOMAIN @extschema@.team_status AS text
 	CHECK (VALUE IN ('active', 'archived'));
 COMMENT ON DOMAIN @extschema@.team_status IS 'Team status: active or archived.';
 
--- Allowed status changes.  Reopening a closed issue is for admins and
--- super admins only; that rule lives in the issues trigger.
+-- Allowed status changes: the table in src/workflow.c, which the issues
+-- trigger enforces.  Who may reopen a closed issue is the roles matrix's
+-- business (tracker.allowed('reopen a closed issue')).
 CREATE FUNCTION @extschema@.status_transition_allowed(from_status text, to_status text)
 RETURNS boolean
-LANGUAGE sql
-IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT from_status = to_status OR (from_status, to_status) IN (
-		('open', 'in_progress'), ('open', 'closed'),
-		('in_progress', 'open'), ('in_progress', 'in_review'), ('in_progress', 'closed'),
-		('in_review', 'in_progress'), ('in_review', 'closed'),
-		('closed', 'open'))
-$$;
+LANGUAGE C
+STRICT IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'tracker_status_transition_allowed';
 COMMENT ON FUNCTION @extschema@.status_transition_allowed(text, text) IS
 'The issue workflow: open -> in_progress | closed; in_progress -> open | in_review | closed; in_review -> in_progress | closed; closed -> open (admins only).';
 REVOKE ALL ON FUNCTION @extschema@.status_transition_allowed(text, text) FROM PUBLIC;

@@ -1,10 +1,14 @@
--- tracker: the data schema definition
+-- tracker: data schemas, and the functions their tables call
 --
 -- Every data schema (tracker_pool, and each platinum tenant's silo) holds
--- the same tables, made by _create_data_schema() below.  The schemas and
--- their tables are created by that function, not by this script, so they
--- are not members of the extension: pg_dump dumps them as ordinary objects
--- and Citus can distribute them.
+-- the same tables.  Each entity (users, teams, ...) is defined once, in its
+-- own file under src/sql/data/: one function that creates its tables and
+-- indexes, and one that applies its rules (triggers, row-level security,
+-- policies, grants, comments).  The functions at the end of this file
+-- apply them to a schema, and bring a schema made by an older version up
+-- to the current one.  The schemas and their tables are created by those
+-- functions, not by this script, so they are not members of the extension:
+-- pg_dump dumps them as ordinary objects and Citus can distribute them.
 
 -- The tenant of the context, or an error for writes without one
 CREATE FUNCTION @extschema@._context_tenant()
@@ -98,271 +102,266 @@ END
 $$;
 REVOKE ALL ON FUNCTION @extschema@._users_write() FROM PUBLIC;
 
+-- The registry of data schemas, and the version of the data-schema
+-- definition each one is at.
+CREATE TABLE @extschema@.data_schemas (
+	schema_name	name PRIMARY KEY,
+	version		integer NOT NULL CHECK (version > 0),
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	upgraded_at	timestamptz,
+	last_error	text
+);
+ALTER TABLE @extschema@.data_schemas ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.data_schemas FORCE ROW LEVEL SECURITY;
+CREATE POLICY data_schemas_operator ON @extschema@.data_schemas FOR SELECT TO tracker_operator
+	USING (true);
+REVOKE ALL ON @extschema@.data_schemas FROM PUBLIC;
+GRANT SELECT ON @extschema@.data_schemas TO tracker_operator;
+COMMENT ON TABLE @extschema@.data_schemas IS
+'Every data schema (the pool and each silo) and the version of the data-schema definition it is at. Operators can read it.';
+COMMENT ON COLUMN @extschema@.data_schemas.version IS
+'The data-schema version: tracker._data_schema_version() for a schema that is current.';
+COMMENT ON COLUMN @extschema@.data_schemas.last_error IS
+'Why the last attempt to upgrade this schema failed; NULL once it succeeds.';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.data_schemas', '');
+
+-- The version of the data-schema definition this release creates.  Bump it
+-- with every change to a file in src/sql/data/, and add the step that
+-- brings a schema from the version before (_data_schema_step below).
+CREATE FUNCTION @extschema@._data_schema_version()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT 2 $$;
+REVOKE ALL ON FUNCTION @extschema@._data_schema_version() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._data_schema_version() TO tracker_operator;
+COMMENT ON FUNCTION @extschema@._data_schema_version() IS
+'The version of the data-schema definition that this release of tracker creates.';
+
+-- The entities of a data schema, in the order they are created: each may
+-- refer to those before it.  Each has a file in src/sql/data/ defining
+-- _data_<entity>_tables(schema) and _data_<entity>_rules(schema).
+CREATE FUNCTION @extschema@._data_schema_entities()
+RETURNS text[]
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT '{users, teams, team_members, issues, comments}'::text[] $$;
+REVOKE ALL ON FUNCTION @extschema@._data_schema_entities() FROM PUBLIC;
+
+-- The structural changes from one version of the data-schema definition to
+-- the next: columns, constraints, indexes, new tables (a new entity's step
+-- calls its _data_<entity>_tables).  Rules need no step: they are applied
+-- afresh after every upgrade.
+CREATE FUNCTION @extschema@._data_schema_step(schema name, to_version integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	CASE to_version
+	WHEN 2 THEN
+		-- 1.1: the roles matrix and the workflow moved to one place each;
+		-- the policies call tracker.allowed().  Rules only.
+		NULL;
+	ELSE
+		RAISE EXCEPTION 'no upgrade step to data-schema version %', to_version
+			USING ERRCODE = 'feature_not_supported';
+	END CASE;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._data_schema_step(name, integer) FROM PUBLIC;
+
+-- Applies every entity's rules to a data schema, after removing the rules
+-- it has: every policy on its tables, and every trigger that calls a
+-- function of the extension.  Rules are tracker's: a policy added by hand
+-- to a data-schema table does not survive an upgrade.
+CREATE FUNCTION @extschema@._apply_data_schema_rules(schema name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+	e text;
+BEGIN
+	FOR r IN
+		SELECT p.polname AS name, c.relname
+		FROM pg_policy p JOIN pg_class c ON c.oid OPERATOR(pg_catalog.=) p.polrelid
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) schema::regnamespace
+		ORDER BY c.relname, p.polname
+	LOOP
+		EXECUTE format('DROP POLICY %I ON %I.%I', r.name, schema, r.relname);
+	END LOOP;
+	FOR r IN
+		SELECT t.tgname AS name, c.relname
+		FROM pg_trigger t
+			JOIN pg_class c ON c.oid OPERATOR(pg_catalog.=) t.tgrelid
+			JOIN pg_proc f ON f.oid OPERATOR(pg_catalog.=) t.tgfoid
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) schema::regnamespace
+		  AND NOT t.tgisinternal
+		  AND f.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
+		ORDER BY c.relname, t.tgname
+	LOOP
+		EXECUTE format('DROP TRIGGER %I ON %I.%I', r.name, schema, r.relname);
+	END LOOP;
+
+	EXECUTE format('COMMENT ON SCHEMA %I IS %L', schema,
+				   'tracker data schema: tenant rows under forced row-level security.');
+	EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', schema);
+	EXECUTE format('GRANT USAGE ON SCHEMA %I TO tracker_user, tracker_operator', schema);
+	FOREACH e IN ARRAY @extschema@._data_schema_entities()
+	LOOP
+		EXECUTE format('SELECT @extschema@.%I($1)', '_data_' || e || '_rules') USING schema;
+	END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._apply_data_schema_rules(name) FROM PUBLIC;
+
+-- Creates a data schema at the current version, or accepts one that is
+-- already there at the current version (returns false then).  A schema at
+-- another version, or one that is not a data schema, is refused.
 CREATE FUNCTION @extschema@._create_data_schema(schema name)
 RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
-AS $body$
+AS $$
+DECLARE
+	current integer := @extschema@._data_schema_version();
+	found_version integer;
+	e text;
 BEGIN
+	SELECT d.version INTO found_version
+	FROM @extschema@.data_schemas d WHERE d.schema_name = schema;
 	IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = schema) THEN
-		IF to_regclass(format('%I.issues', schema)) IS NULL THEN
+		IF found_version IS NULL THEN
 			RAISE EXCEPTION 'schema "%" exists but is not a tracker data schema', schema
 				USING ERRCODE = 'duplicate_schema';
+		ELSIF found_version <> current THEN
+			RAISE EXCEPTION 'data schema "%" is at version %, not %', schema, found_version, current
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  DETAIL = 'The extension was updated, but this data schema was not upgraded yet.',
+					  HINT = 'Run CALL tracker.upgrade_data_schemas(); then try again.';
 		END IF;
 		RETURN false;
 	END IF;
 
-	EXECUTE format($ddl$
-CREATE SCHEMA %1$I;
-COMMENT ON SCHEMA %1$I IS 'tracker data schema: tenant rows under forced row-level security.';
-
-CREATE TABLE %1$I.users (
-	tenant_id	uuid NOT NULL REFERENCES @extschema@.tenants (id),
-	id			uuid NOT NULL DEFAULT gen_random_uuid(),
-	subject		text COLLATE "C" NOT NULL CHECK (length(subject) BETWEEN 1 AND 256),
-	email		text NOT NULL CHECK (email ~ '^[^@[:space:]]+@[^@[:space:]]+$' AND length(email) <= 320),
-	display_name text NOT NULL DEFAULT '' CHECK (length(display_name) <= 200),
-	role		@extschema@.member_role NOT NULL DEFAULT 'user',
-	active		boolean NOT NULL DEFAULT true,
-	tokens_valid_after timestamptz,
-	created_at	timestamptz NOT NULL DEFAULT now(),
-	updated_at	timestamptz NOT NULL DEFAULT now(),
-	CONSTRAINT users_pkey PRIMARY KEY (tenant_id, id),
-	CONSTRAINT users_subject_key UNIQUE (tenant_id, subject),
-	CONSTRAINT users_email_key UNIQUE (tenant_id, email)
-);
-COMMENT ON TABLE %1$I.users IS 'A tenant''s members. Managed with tracker.add_user() and friends; every member can read them.';
-COMMENT ON COLUMN %1$I.users.subject IS 'The sub claim of the user''s tokens.';
-COMMENT ON COLUMN %1$I.users.role IS 'user, admin or super_admin: what the user may do inside the tenant.';
-COMMENT ON COLUMN %1$I.users.tokens_valid_after IS 'Tokens issued before this time are refused.';
-
-CREATE TABLE %1$I.teams (
-	tenant_id	uuid NOT NULL REFERENCES @extschema@.tenants (id),
-	id			uuid NOT NULL DEFAULT gen_random_uuid(),
-	name		text NOT NULL CHECK (length(btrim(name)) BETWEEN 1 AND 200),
-	description	text NOT NULL DEFAULT '' CHECK (length(description) <= 10000),
-	lead_id		uuid,
-	status		@extschema@.team_status NOT NULL DEFAULT 'active',
-	created_at	timestamptz NOT NULL DEFAULT now(),
-	updated_at	timestamptz NOT NULL DEFAULT now(),
-	CONSTRAINT teams_pkey PRIMARY KEY (tenant_id, id),
-	CONSTRAINT teams_name_key UNIQUE (tenant_id, name),
-	CONSTRAINT teams_lead_fkey FOREIGN KEY (tenant_id, lead_id) REFERENCES %1$I.users (tenant_id, id)
-);
-COMMENT ON TABLE %1$I.teams IS 'Teams of a tenant. Admins and super admins manage them.';
-
-CREATE TABLE %1$I.team_members (
-	tenant_id	uuid NOT NULL,
-	team_id		uuid NOT NULL,
-	user_id		uuid NOT NULL,
-	added_at	timestamptz NOT NULL DEFAULT now(),
-	CONSTRAINT team_members_pkey PRIMARY KEY (tenant_id, team_id, user_id),
-	CONSTRAINT team_members_team_fkey FOREIGN KEY (tenant_id, team_id)
-		REFERENCES %1$I.teams (tenant_id, id) ON DELETE CASCADE,
-	CONSTRAINT team_members_user_fkey FOREIGN KEY (tenant_id, user_id)
-		REFERENCES %1$I.users (tenant_id, id)
-);
-CREATE INDEX team_members_user_idx ON %1$I.team_members (tenant_id, user_id);
-COMMENT ON TABLE %1$I.team_members IS 'Who belongs to which team. Members see the issues of their teams.';
-
-CREATE TABLE %1$I.issue_counters (
-	tenant_id	uuid PRIMARY KEY REFERENCES @extschema@.tenants (id),
-	last_number	integer NOT NULL DEFAULT 0
-);
-COMMENT ON TABLE %1$I.issue_counters IS 'The last issue number of each tenant. The issue trigger takes the next one under the row''s lock, so numbers have no gaps.';
-
-CREATE TABLE %1$I.issues (
-	tenant_id	uuid NOT NULL,
-	id			uuid NOT NULL DEFAULT gen_random_uuid(),
-	number		integer NOT NULL,
-	key			text COLLATE "C" NOT NULL,
-	title		text NOT NULL CHECK (length(btrim(title)) BETWEEN 1 AND 500),
-	description	text NOT NULL DEFAULT '' CHECK (length(description) <= 100000),
-	status		@extschema@.issue_status NOT NULL DEFAULT 'open',
-	priority	@extschema@.priority NOT NULL DEFAULT 'medium',
-	priority_rank smallint GENERATED ALWAYS AS (
-		CASE priority::text WHEN 'low' THEN 1 WHEN 'medium' THEN 2
-						    WHEN 'high' THEN 3 WHEN 'critical' THEN 4 END) STORED,
-	issue_type	@extschema@.issue_type NOT NULL DEFAULT 'task',
-	reporter_id	uuid NOT NULL,
-	assignee_id	uuid,
-	team_id		uuid,
-	due_date	date,
-	labels		text[] NOT NULL DEFAULT '{}'
-				CHECK (cardinality(labels) <= 20 AND array_position(labels, NULL) IS NULL),
-	estimated_hours numeric(8,2) CHECK (estimated_hours >= 0),
-	story_points integer CHECK (story_points BETWEEN 0 AND 1000),
-	created_at	timestamptz NOT NULL DEFAULT now(),
-	updated_at	timestamptz NOT NULL DEFAULT now(),
-	closed_at	timestamptz,
-	CONSTRAINT issues_pkey PRIMARY KEY (tenant_id, id),
-	CONSTRAINT issues_number_key UNIQUE (tenant_id, number),
-	CONSTRAINT issues_key_key UNIQUE (tenant_id, key),
-	CONSTRAINT issues_reporter_fkey FOREIGN KEY (tenant_id, reporter_id)
-		REFERENCES %1$I.users (tenant_id, id),
-	CONSTRAINT issues_assignee_fkey FOREIGN KEY (tenant_id, assignee_id)
-		REFERENCES %1$I.users (tenant_id, id),
-	CONSTRAINT issues_team_fkey FOREIGN KEY (tenant_id, team_id)
-		REFERENCES %1$I.teams (tenant_id, id) ON DELETE SET NULL (team_id)
-);
-CREATE INDEX issues_status_idx ON %1$I.issues (tenant_id, status, created_at DESC);
-CREATE INDEX issues_created_idx ON %1$I.issues (tenant_id, created_at DESC);
-CREATE INDEX issues_assignee_idx ON %1$I.issues (tenant_id, assignee_id);
-CREATE INDEX issues_reporter_idx ON %1$I.issues (tenant_id, reporter_id);
-CREATE INDEX issues_team_idx ON %1$I.issues (tenant_id, team_id);
-CREATE INDEX issues_priority_idx ON %1$I.issues (tenant_id, priority);
-COMMENT ON TABLE %1$I.issues IS 'Issues. Users see those they reported, are assigned or whose team they belong to; admins see all of their tenant''s.';
-COMMENT ON COLUMN %1$I.issues.key IS 'The issue''s key, as in TECH-42: the tenant''s prefix and a gapless per-tenant number.';
-COMMENT ON COLUMN %1$I.issues.status IS 'open, in_progress, in_review or closed; changes follow tracker.status_transition_allowed().';
-COMMENT ON COLUMN %1$I.issues.priority_rank IS 'priority as a number (low 1 .. critical 4), for ordering.';
-COMMENT ON COLUMN %1$I.issues.reporter_id IS 'Who created the issue: always the authenticated user.';
-
-CREATE TABLE %1$I.comments (
-	tenant_id	uuid NOT NULL,
-	id			uuid NOT NULL DEFAULT gen_random_uuid(),
-	issue_id	uuid NOT NULL,
-	author_id	uuid NOT NULL,
-	content		text NOT NULL CHECK (length(btrim(content)) BETWEEN 1 AND 50000),
-	internal	boolean NOT NULL DEFAULT false,
-	mentions	uuid[] NOT NULL DEFAULT '{}' CHECK (cardinality(mentions) <= 50),
-	created_at	timestamptz NOT NULL DEFAULT now(),
-	edited_at	timestamptz,
-	CONSTRAINT comments_pkey PRIMARY KEY (tenant_id, id),
-	CONSTRAINT comments_issue_fkey FOREIGN KEY (tenant_id, issue_id)
-		REFERENCES %1$I.issues (tenant_id, id) ON DELETE CASCADE,
-	CONSTRAINT comments_author_fkey FOREIGN KEY (tenant_id, author_id)
-		REFERENCES %1$I.users (tenant_id, id)
-);
-CREATE INDEX comments_issue_idx ON %1$I.comments (tenant_id, issue_id, created_at);
-COMMENT ON TABLE %1$I.comments IS 'Comments on issues, visible with their issue; internal ones only to admins and super admins.';
-COMMENT ON COLUMN %1$I.comments.internal IS 'Internal notes: hidden from, and not writable by, plain users.';
-COMMENT ON COLUMN %1$I.comments.mentions IS 'Ids of the tenant''s users mentioned.';
-
-
-CREATE TRIGGER users_write BEFORE UPDATE ON %1$I.users
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._users_write();
-CREATE TRIGGER users_invalidate AFTER UPDATE OR DELETE OR TRUNCATE ON %1$I.users
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
-ALTER TABLE %1$I.users ENABLE ALWAYS TRIGGER users_invalidate;
-
-CREATE TRIGGER teams_admin BEFORE INSERT OR UPDATE OR DELETE ON %1$I.teams
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._check_statement('manage teams');
-CREATE TRIGGER teams_write BEFORE INSERT OR UPDATE ON %1$I.teams
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._stamp_row();
-
-CREATE TRIGGER team_members_admin BEFORE INSERT OR UPDATE OR DELETE ON %1$I.team_members
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._check_statement('manage team members');
-CREATE TRIGGER team_members_write BEFORE INSERT OR UPDATE ON %1$I.team_members
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._stamp_row();
-CREATE TRIGGER team_members_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %1$I.team_members
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
-ALTER TABLE %1$I.team_members ENABLE ALWAYS TRIGGER team_members_invalidate;
-
-CREATE TRIGGER issues_write BEFORE INSERT OR UPDATE ON %1$I.issues
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._issues_write();
-CREATE TRIGGER issues_check BEFORE INSERT OR UPDATE ON %1$I.issues
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._check_statement();
-CREATE TRIGGER issues_admin_delete BEFORE DELETE ON %1$I.issues
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._check_statement('delete issues');
-
-CREATE TRIGGER comments_check BEFORE INSERT OR UPDATE OR DELETE ON %1$I.comments
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._check_statement();
-CREATE TRIGGER comments_write BEFORE INSERT OR UPDATE ON %1$I.comments
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._comments_write();
-
--- Row-level security: the matrix of roles, per table.
-ALTER TABLE %1$I.users ENABLE ROW LEVEL SECURITY;
-ALTER TABLE %1$I.users FORCE ROW LEVEL SECURITY;
-ALTER TABLE %1$I.teams ENABLE ROW LEVEL SECURITY;
-ALTER TABLE %1$I.teams FORCE ROW LEVEL SECURITY;
-ALTER TABLE %1$I.team_members ENABLE ROW LEVEL SECURITY;
-ALTER TABLE %1$I.team_members FORCE ROW LEVEL SECURITY;
-ALTER TABLE %1$I.issue_counters ENABLE ROW LEVEL SECURITY;
-ALTER TABLE %1$I.issue_counters FORCE ROW LEVEL SECURITY;
-ALTER TABLE %1$I.issues ENABLE ROW LEVEL SECURITY;
-ALTER TABLE %1$I.issues FORCE ROW LEVEL SECURITY;
-ALTER TABLE %1$I.comments ENABLE ROW LEVEL SECURITY;
-ALTER TABLE %1$I.comments FORCE ROW LEVEL SECURITY;
-
-CREATE POLICY users_read ON %1$I.users FOR SELECT TO tracker_user
-	USING (tenant_id = @extschema@.current_tenant());
--- Operators manage users, so they may list them (and nothing else here).
-CREATE POLICY users_operator ON %1$I.users FOR SELECT TO tracker_operator
-	USING (true);
-
-CREATE POLICY teams_read ON %1$I.teams FOR SELECT TO tracker_user
-	USING (tenant_id = @extschema@.current_tenant());
-CREATE POLICY teams_manage ON %1$I.teams FOR ALL TO tracker_user
-	USING (tenant_id = @extschema@.current_tenant()
-		   AND @extschema@.current_role() IN ('admin', 'super_admin'))
-	WITH CHECK (tenant_id = @extschema@.current_tenant()
-				AND @extschema@.current_role() IN ('admin', 'super_admin'));
-
-CREATE POLICY team_members_read ON %1$I.team_members FOR SELECT TO tracker_user
-	USING (tenant_id = @extschema@.current_tenant());
-CREATE POLICY team_members_manage ON %1$I.team_members FOR ALL TO tracker_user
-	USING (tenant_id = @extschema@.current_tenant()
-		   AND @extschema@.current_role() IN ('admin', 'super_admin'))
-	WITH CHECK (tenant_id = @extschema@.current_tenant()
-				AND @extschema@.current_role() IN ('admin', 'super_admin'));
-
--- Admins and super admins see every issue of their tenant; other users
--- those they reported, are assigned, or whose team they are in.
-CREATE POLICY issues_read ON %1$I.issues FOR SELECT TO tracker_user
-	USING (tenant_id = @extschema@.current_tenant()
-		   AND @extschema@.issue_readable(reporter_id, assignee_id, team_id));
-CREATE POLICY issues_create ON %1$I.issues FOR INSERT TO tracker_user
-	WITH CHECK (tenant_id = @extschema@.current_tenant()
-				AND reporter_id = @extschema@.current_user_id()
-				AND (@extschema@.current_role() IN ('admin', 'super_admin')
-					 OR (team_id IS NULL
-						 AND (assignee_id IS NULL OR assignee_id = @extschema@.current_user_id()))));
-CREATE POLICY issues_change ON %1$I.issues FOR UPDATE TO tracker_user
-	USING (tenant_id = @extschema@.current_tenant()
-		   AND @extschema@.issue_readable(reporter_id, assignee_id, team_id))
-	WITH CHECK (tenant_id = @extschema@.current_tenant()
-				AND (@extschema@.current_role() IN ('admin', 'super_admin')
-					 OR assignee_id = @extschema@.current_user_id()));
-CREATE POLICY issues_remove ON %1$I.issues FOR DELETE TO tracker_user
-	USING (tenant_id = @extschema@.current_tenant()
-		   AND @extschema@.current_role() IN ('admin', 'super_admin'));
-
--- A comment is visible with its issue, and internal notes only to admins
--- and super admins (tracker.comment_readable(), which reads the issue in
--- C with the statement's snapshot).
-CREATE POLICY comments_read ON %1$I.comments FOR SELECT TO tracker_user
-	USING (tenant_id = @extschema@.current_tenant()
-		   AND @extschema@.comment_readable(tenant_id, issue_id, internal));
-CREATE POLICY comments_create ON %1$I.comments FOR INSERT TO tracker_user
-	WITH CHECK (tenant_id = @extschema@.current_tenant()
-				AND author_id = @extschema@.current_user_id()
-				AND @extschema@.comment_readable(tenant_id, issue_id, internal));
--- An UPDATE that reads no column is not filtered by the SELECT policy, so
--- this one repeats the visibility rule: an author whose issue is out of
--- sight, or who lost the role that wrote an internal note, cannot edit it.
-CREATE POLICY comments_edit ON %1$I.comments FOR UPDATE TO tracker_user
-	USING (tenant_id = @extschema@.current_tenant()
-		   AND author_id = @extschema@.current_user_id()
-		   AND @extschema@.comment_readable(tenant_id, issue_id, internal))
-	WITH CHECK (tenant_id = @extschema@.current_tenant()
-				AND author_id = @extschema@.current_user_id());
--- Like edits, deletes that read no column skip the SELECT policy: the
--- author's branch repeats the visibility rule.
-CREATE POLICY comments_remove ON %1$I.comments FOR DELETE TO tracker_user
-	USING (tenant_id = @extschema@.current_tenant()
-		   AND (@extschema@.current_role() IN ('admin', 'super_admin')
-				OR (author_id = @extschema@.current_user_id()
-					AND @extschema@.comment_readable(tenant_id, issue_id, internal))));
-
-REVOKE ALL ON ALL TABLES IN SCHEMA %1$I FROM PUBLIC;
-GRANT USAGE ON SCHEMA %1$I TO tracker_user, tracker_operator;
-GRANT SELECT ON %1$I.users TO tracker_user, tracker_operator;
-GRANT SELECT, INSERT, UPDATE, DELETE ON %1$I.teams, %1$I.team_members,
-	%1$I.issues, %1$I.comments TO tracker_user;
-$ddl$, schema);
+	EXECUTE format('CREATE SCHEMA %I', schema);
+	FOREACH e IN ARRAY @extschema@._data_schema_entities()
+	LOOP
+		EXECUTE format('SELECT @extschema@.%I($1)', '_data_' || e || '_tables') USING schema;
+	END LOOP;
+	PERFORM @extschema@._apply_data_schema_rules(schema);
+	-- a registration left by a schema dropped by hand is replaced
+	INSERT INTO @extschema@.data_schemas AS d (schema_name, version)
+	VALUES (schema, current)
+	ON CONFLICT (schema_name) DO UPDATE
+	SET version = EXCLUDED.version, created_at = EXCLUDED.created_at,
+		upgraded_at = NULL, last_error = NULL;
 	RETURN true;
 END
-$body$;
+$$;
 REVOKE ALL ON FUNCTION @extschema@._create_data_schema(name) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@._create_data_schema(name) IS
-'Creates a data schema with every tenant table, index, trigger and policy; the one definition of a data schema.';
+'Creates a data schema at the current version from the entity definitions; accepts an existing one only at the current version.';
+
+-- Brings one data schema to the current version, in the caller's
+-- transaction: every step, then the rules afresh, then the new version in
+-- the registry.  Returns false when there was nothing to do.
+CREATE FUNCTION @extschema@._upgrade_data_schema(schema name)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	current integer := @extschema@._data_schema_version();
+	v integer;
+BEGIN
+	-- the registry row's lock keeps two upgrades of one schema apart
+	SELECT d.version INTO v FROM @extschema@.data_schemas d
+	WHERE d.schema_name = schema FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'schema "%" is not a tracker data schema', schema
+			USING ERRCODE = 'undefined_schema';
+	END IF;
+	IF v = current THEN
+		RETURN false;
+	END IF;
+	IF v > current THEN
+		RAISE EXCEPTION 'data schema "%" is at version %, newer than this release''s %', schema, v, current
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Install the release of tracker that made it.';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = schema) THEN
+		RAISE EXCEPTION 'data schema "%" does not exist', schema
+			USING ERRCODE = 'undefined_schema',
+				  HINT = 'Delete its row from tracker.data_schemas if it was dropped on purpose.';
+	END IF;
+	FOR step IN v + 1 .. current LOOP
+		PERFORM @extschema@._data_schema_step(schema, step);
+	END LOOP;
+	PERFORM @extschema@._apply_data_schema_rules(schema);
+	UPDATE @extschema@.data_schemas d
+	SET version = current, upgraded_at = now(), last_error = NULL
+	WHERE d.schema_name = schema;
+	RETURN true;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._upgrade_data_schema(name) FROM PUBLIC;
+
+-- Upgrades every data schema that is behind, each in a transaction of its
+-- own: a tenant waits only for its own schema, locks are taken a schema at
+-- a time, and a schema that fails stays whole at its old version (the
+-- reason in data_schemas.last_error) while the others go on.  Safe to run
+-- again, and while tenants work.  It alters tables the extension's owner
+-- owns, so like ALTER EXTENSION it is for superusers.  A procedure that
+-- commits can neither pin its search_path nor be SECURITY DEFINER, so
+-- every name here is qualified.
+CREATE PROCEDURE @extschema@.upgrade_data_schemas(lock_timeout interval DEFAULT '5s')
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	s pg_catalog.name;
+	failures pg_catalog.text[] := '{}';
+	upgraded pg_catalog.int4 := 0;
+	msg pg_catalog.text;
+	state pg_catalog.text;
+BEGIN
+	FOR s IN
+		SELECT d.schema_name FROM @extschema@.data_schemas d
+		WHERE d.version OPERATOR(pg_catalog.<) @extschema@._data_schema_version()
+		ORDER BY d.schema_name OPERATOR(pg_catalog.<>) 'tracker_pool', d.schema_name
+	LOOP
+		BEGIN
+			PERFORM pg_catalog.set_config('lock_timeout',
+				pg_catalog.to_char(pg_catalog.date_part('epoch', lock_timeout)
+								   OPERATOR(pg_catalog.*) 1000, 'FM9999999990'), true);
+			IF @extschema@._upgrade_data_schema(s) THEN
+				upgraded := upgraded OPERATOR(pg_catalog.+) 1;
+			END IF;
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+			UPDATE @extschema@.data_schemas d
+			SET last_error = pg_catalog.concat(state, ': ', msg)
+			WHERE d.schema_name OPERATOR(pg_catalog.=) s;
+			failures := pg_catalog.array_append(failures,
+				pg_catalog.format('%s (%s: %s)', s, state, msg));
+			RAISE WARNING 'data schema "%" was not upgraded: %', s, msg;
+		END;
+		COMMIT;
+	END LOOP;
+	IF pg_catalog.cardinality(failures) OPERATOR(pg_catalog.>) 0 THEN
+		RAISE EXCEPTION '% of % data schemas could not be upgraded',
+			pg_catalog.cardinality(failures),
+			pg_catalog.cardinality(failures) OPERATOR(pg_catalog.+) upgraded
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = pg_catalog.array_to_string(failures, '; '),
+				  HINT = 'Each stays whole at its old version. Fix the cause and run CALL tracker.upgrade_data_schemas() again.';
+	END IF;
+	RAISE NOTICE 'upgraded % data schemas to version %', upgraded, @extschema@._data_schema_version();
+END
+$$;
+REVOKE ALL ON PROCEDURE @extschema@.upgrade_data_schemas(interval) FROM PUBLIC;
+COMMENT ON PROCEDURE @extschema@.upgrade_data_schemas(interval) IS
+'Brings every data schema (the pool and each silo) to the current version, one transaction per schema; safe to run again.';

@@ -14,7 +14,7 @@ BEGIN
 	END IF;
 	IF tenant IS NOT NULL
 	   AND @extschema@.current_tenant() IS NOT DISTINCT FROM tenant
-	   AND @extschema@.current_role() = 'super_admin' THEN
+	   AND @extschema@.allowed('manage users') THEN
 		RETURN 'super_admin';
 	END IF;
 	RAISE EXCEPTION 'permission denied to manage the users of this tenant'

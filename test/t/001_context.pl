@@ -10,25 +10,12 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+use lib 'test/perl';
+use TrackerTest;
+
 my $tenant_a = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 my $tenant_b = 'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb';
 my $secret_file = 'test/keys/test-only-hs256.secret';
-
-# mint(claims => JSON, [key => FILE], [exp => SECONDS]): a token from
-# test/mint.py, which is independent of the extension.
-sub mint
-{
-	my (%opt) = @_;
-	my @cmd = (
-		'/usr/bin/python3', 'test/mint.py',
-		'HS256', $opt{key} // $secret_file,
-		'--kid', 'k1', '--claims', $opt{claims});
-	push @cmd, '--exp', $opt{exp} if defined $opt{exp};
-	my ($token, $stderr) = run_command(\@cmd);
-	die "test/mint.py failed: $stderr"
-	  unless $token =~ /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-	return $token;
-}
 
 my $node = PostgreSQL::Test::Cluster->new('context');
 $node->init;

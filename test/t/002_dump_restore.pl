@@ -15,6 +15,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+use lib 'test/perl';
+use TrackerTest;
+
 my %tenant = (
 	acme => 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
 	bravo => 'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb',
@@ -26,52 +29,6 @@ my %user_tenant = (
 my @users = sort keys %user_tenant;
 my $db = 'tracker_src';
 my $restored_db = 'tracker_copy';
-
-# mint(claims => JSON, [alg => ALG], [key => FILE], [kid => KID]): a token
-# from test/mint.py, which is independent of the extension.
-sub mint
-{
-	my (%opt) = @_;
-	my @cmd = (
-		'/usr/bin/python3', 'test/mint.py',
-		$opt{alg} // 'HS256', $opt{key} // 'test/keys/test-only-hs256.secret',
-		'--kid', $opt{kid} // 'k1', '--claims', $opt{claims});
-	my ($token, $stderr) = run_command(\@cmd);
-	die "test/mint.py failed: $stderr"
-	  unless $token =~ /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-	return $token;
-}
-
-# as_user(NODE, DB, NAME, SQL): SQL run by the login role regress_app under
-# the context of the token named NAME in table toks (tokens never appear in
-# query text); dies on any error.
-sub as_user
-{
-	my ($node, $dbname, $name, $sql) = @_;
-	return $node->safe_psql(
-		$dbname, qq{
-SET ROLE regress_app;
-SELECT tracker.authenticate(tok) IS NOT NULL AS authenticated FROM toks WHERE name = '$name' \\gset
-$sql});
-}
-
-# try_as_user(NODE, DB, NAME, SQL): the same, but returns the error (or
-# "ok") instead of dying, for what must be refused.
-sub try_as_user
-{
-	my ($node, $dbname, $name, $sql) = @_;
-	my ($stdout, $stderr);
-	my $ret = $node->psql(
-		$dbname, qq{
-SET ROLE regress_app;
-SELECT tracker.authenticate(tok) IS NOT NULL AS authenticated FROM toks WHERE name = '$name' \\gset
-$sql},
-		stdout => \$stdout,
-		stderr => \$stderr,
-		on_error_stop => 1);
-	return 'ok' if $ret == 0;
-	return $stderr =~ /ERROR:  ([^\n]*)/ ? $1 : "failed: $stderr";
-}
 
 # What a user sees, as one string: subject and role of the context, tenants,
 # users, teams, team members, issues (keys), comments (contents).
