@@ -18,6 +18,7 @@ OBJS = \
 	src/caller.o \
 	src/roles.o \
 	src/workflow.o \
+	src/upgrade.o \
 	src/triggers.o \
 	src/visibility.o \
 	src/sign.o

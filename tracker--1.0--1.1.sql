@@ -1,8 +1,10 @@
 -- tracker 1.0 -> 1.1
 --
 -- 1.1 collects the changes made since 1.0 was released.  Each section says
--- what it brings; the regression and upgrade tests check that a 1.0
--- database updated with this script is the same as a fresh 1.1 one.
+-- what it brings; the upgrade test (test/t/004_upgrade.pl) checks that a
+-- 1.0 database updated with this script is the same as a fresh 1.1 one,
+-- and the regression suite runs a second time on databases whose extension
+-- came through it.
 \echo Use "ALTER EXTENSION tracker UPDATE TO '1.1'" to load this file. \quit
 
 --
@@ -264,61 +266,89 @@ END
 $$;
 REVOKE ALL ON FUNCTION @extschema@._upgrade_data_schema(name) FROM PUBLIC;
 
+-- Upgrades the first data schema after the one named (in name order) that
+-- is behind, and returns its name; NULL when none is left.  A failure is
+-- caught: the schema stays whole at its old version, and the reason goes
+-- to data_schemas.last_error.  The upgrade procedure and the background
+-- worker that ALTER EXTENSION UPDATE starts both walk the schemas with it,
+-- one transaction per schema.
+CREATE FUNCTION @extschema@._upgrade_next_data_schema(after name, lock_timeout interval)
+RETURNS name
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s name;
+	msg text;
+	state text;
+BEGIN
+	SELECT d.schema_name INTO s FROM @extschema@.data_schemas d
+	WHERE d.version < @extschema@._data_schema_version() AND d.schema_name > after
+	ORDER BY d.schema_name LIMIT 1;
+	IF s IS NULL THEN
+		RETURN NULL;
+	END IF;
+	PERFORM set_config('lock_timeout', (extract(epoch FROM lock_timeout) * 1000)::bigint::text, true);
+	BEGIN
+		PERFORM @extschema@._upgrade_data_schema(s);
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+		UPDATE @extschema@.data_schemas d SET last_error = state || ': ' || msg
+		WHERE d.schema_name = s;
+		RAISE WARNING 'data schema "%" was not upgraded: %', s, msg;
+	END;
+	RETURN s;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._upgrade_next_data_schema(name, interval) FROM PUBLIC;
+
 -- Upgrades every data schema that is behind, each in a transaction of its
 -- own: a tenant waits only for its own schema, locks are taken a schema at
--- a time, and a schema that fails stays whole at its old version (the
--- reason in data_schemas.last_error) while the others go on.  Safe to run
--- again, and while tenants work.  It alters tables the extension's owner
--- owns, so like ALTER EXTENSION it is for superusers.  A procedure that
--- commits can neither pin its search_path nor be SECURITY DEFINER, so
--- every name here is qualified.
+-- a time, and a schema that fails stays whole at its old version while the
+-- others go on.  Safe to run again, and while tenants work.  It alters
+-- tables the extension's owner owns, so like ALTER EXTENSION it is for
+-- superusers.  A procedure that commits can neither pin its search_path
+-- nor be SECURITY DEFINER, so every name here is qualified.
 CREATE PROCEDURE @extschema@.upgrade_data_schemas(lock_timeout interval DEFAULT '5s')
 LANGUAGE plpgsql
 AS $$
 DECLARE
-	s pg_catalog.name;
-	failures pg_catalog.text[] := '{}';
-	upgraded pg_catalog.int4 := 0;
-	msg pg_catalog.text;
-	state pg_catalog.text;
+	s pg_catalog.name := '';
+	failures pg_catalog.text;
+	failed pg_catalog.int8;
 BEGIN
-	FOR s IN
-		SELECT d.schema_name FROM @extschema@.data_schemas d
-		WHERE d.version OPERATOR(pg_catalog.<) @extschema@._data_schema_version()
-		ORDER BY d.schema_name OPERATOR(pg_catalog.<>) 'tracker_pool', d.schema_name
 	LOOP
-		BEGIN
-			PERFORM pg_catalog.set_config('lock_timeout',
-				pg_catalog.to_char(pg_catalog.date_part('epoch', lock_timeout)
-								   OPERATOR(pg_catalog.*) 1000, 'FM9999999990'), true);
-			IF @extschema@._upgrade_data_schema(s) THEN
-				upgraded := upgraded OPERATOR(pg_catalog.+) 1;
-			END IF;
-		EXCEPTION WHEN OTHERS THEN
-			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
-			UPDATE @extschema@.data_schemas d
-			SET last_error = pg_catalog.concat(state, ': ', msg)
-			WHERE d.schema_name OPERATOR(pg_catalog.=) s;
-			failures := pg_catalog.array_append(failures,
-				pg_catalog.format('%s (%s: %s)', s, state, msg));
-			RAISE WARNING 'data schema "%" was not upgraded: %', s, msg;
-		END;
+		s := @extschema@._upgrade_next_data_schema(s, lock_timeout);
+		EXIT WHEN s IS NULL;
 		COMMIT;
 	END LOOP;
-	IF pg_catalog.cardinality(failures) OPERATOR(pg_catalog.>) 0 THEN
-		RAISE EXCEPTION '% of % data schemas could not be upgraded',
-			pg_catalog.cardinality(failures),
-			pg_catalog.cardinality(failures) OPERATOR(pg_catalog.+) upgraded
+	SELECT pg_catalog.count(*),
+		   pg_catalog.string_agg(pg_catalog.format('%s (%s)', d.schema_name, d.last_error),
+								 '; ' ORDER BY d.schema_name)
+	INTO failed, failures
+	FROM @extschema@.data_schemas d
+	WHERE d.version OPERATOR(pg_catalog.<) @extschema@._data_schema_version();
+	IF failed OPERATOR(pg_catalog.>) 0 THEN
+		RAISE EXCEPTION '% data schemas could not be upgraded to version %',
+			failed, @extschema@._data_schema_version()
 			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  DETAIL = pg_catalog.array_to_string(failures, '; '),
+				  DETAIL = failures,
 				  HINT = 'Each stays whole at its old version. Fix the cause and run CALL tracker.upgrade_data_schemas() again.';
 	END IF;
-	RAISE NOTICE 'upgraded % data schemas to version %', upgraded, @extschema@._data_schema_version();
 END
 $$;
 REVOKE ALL ON PROCEDURE @extschema@.upgrade_data_schemas(interval) FROM PUBLIC;
 COMMENT ON PROCEDURE @extschema@.upgrade_data_schemas(interval) IS
 'Brings every data schema (the pool and each silo) to the current version, one transaction per schema; safe to run again.';
+
+-- Asks for a background worker that, once this transaction commits, runs
+-- the upgrade of every data schema as tracker.upgrade_data_schemas() does
+-- (src/upgrade.c).  Every update script ends with it.
+CREATE FUNCTION @extschema@._upgrade_data_schemas_after_commit()
+RETURNS void
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'tracker_upgrade_data_schemas_after_commit';
+REVOKE ALL ON FUNCTION @extschema@._upgrade_data_schemas_after_commit() FROM PUBLIC;
 
 -- tracker data schema: users, a tenant's members
 
@@ -703,11 +733,14 @@ $body$;
 REVOKE ALL ON FUNCTION @extschema@._data_comments_tables(name),
 	@extschema@._data_comments_rules(name) FROM PUBLIC;
 
--- Every data schema that 1.0 made is at version 1 of the definition.
--- CALL tracker.upgrade_data_schemas() brings them to the current one.
+-- Every data schema that 1.0 made is at version 1 of the definition.  Once
+-- this update commits, a background worker brings them to the current
+-- version, one transaction per schema (CALL tracker.upgrade_data_schemas()
+-- does the same in the foreground).
 INSERT INTO @extschema@.data_schemas (schema_name, version, created_at)
 SELECT t.data_schema, 1, pg_catalog.min(t.created_at)
 FROM @extschema@.tenants t
 WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n
 			  WHERE n.nspname OPERATOR(pg_catalog.=) t.data_schema)
 GROUP BY t.data_schema;
+SELECT @extschema@._upgrade_data_schemas_after_commit();
