@@ -45,7 +45,7 @@ PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
 PG_CPPFLAGS = $(shell pkg-config --cflags openssl) -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 SHLIB_LINK = $(shell pkg-config --libs openssl)
 
-EXTRA_CLEAN = test/isolation/output_iso
+EXTRA_CLEAN = test/isolation/output_iso output_upgraded
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -169,6 +169,7 @@ copy_tree() {
         --exclude=./results \
         --exclude=./tmp_check \
         --exclude=./tmp_check_iso \
+        --exclude=./output_upgraded \
         --exclude=./log \
         --exclude=./output_iso \
         --exclude=./test/isolation/output_iso \

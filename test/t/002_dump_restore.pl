@@ -259,7 +259,7 @@ for my $name (sort keys %refusal)
 my $digests = table_digests($node, $db);
 my @expected_tables = (
 	'public.toks',
-	(map { "tracker.$_" } qw(jwt_keys revoked_tokens tenants)),
+	(map { "tracker.$_" } qw(data_schemas jwt_keys revoked_tokens tenants)),
 	(map { my $s = $_; map { "$s.$_" } qw(comments issue_counters issues team_members teams users) }
 	  qw(tenant_omega tracker_pool)));
 is_deeply([ sort keys %$digests ], [ sort @expected_tables ],

@@ -179,6 +179,32 @@ is(try_as_user($node, 'old', 'zed', "UPDATE issues SET status = 'open' WHERE num
 $before = views('old');
 $rows_before = digests('old');
 
+# The library reads its tables by column name: a column it does not know
+# changes nothing, and a column it needs but does not find is a clear error
+# that names the command to run.
+$node->safe_psql('postgres', 'CREATE DATABASE columns');
+$node->safe_psql('columns', qq{
+CREATE EXTENSION tracker VERSION '1.0';
+SET log_statement = 'none';
+SELECT tracker.add_key('k1', 'HS256', '$secret');
+RESET log_statement;
+SELECT tracker.create_tenant('acme', 'Acme', 'basic', tenant_id => '$tenant{acme}');
+SELECT tracker.add_user('$tenant{acme}', 'alice', 'alice\@acme.example', 'super_admin');
+CREATE TABLE toks (name text PRIMARY KEY, tok text NOT NULL);
+INSERT INTO toks VALUES ('alice', '$tok{alice}');
+ALTER TABLE tracker.jwt_keys ADD COLUMN note text;
+ALTER TABLE tracker.jwt_keys ADD COLUMN rotated_from text;});
+is($node->safe_psql('columns', q{SELECT tracker.authenticate(tok) ->> 'sub' FROM toks}),
+	'alice', 'a key table with columns the library does not know still verifies tokens');
+$node->safe_psql('columns', 'ALTER TABLE tracker.jwt_keys RENAME COLUMN audience TO aud');
+my ($cret, $cout, $cerr) = $node->psql('columns', q{\set VERBOSITY verbose
+SELECT tracker.authenticate(tok) FROM toks});
+like($cerr, qr/ERROR:  55000: relation "jwt_keys" has no column "audience"\nDETAIL:  The tracker library and the extension's SQL objects are of different versions\.\nHINT:  Run ALTER EXTENSION tracker UPDATE\./,
+	'a key table without a column the library needs is refused, naming the command to run');
+$node->safe_psql('columns', 'ALTER TABLE tracker.jwt_keys RENAME COLUMN aud TO audience');
+is($node->safe_psql('columns', q{SELECT tracker.authenticate(tok) ->> 'sub' FROM toks}),
+	'alice', 'and verification resumes once the column is back (no half-loaded key cache)');
+
 #
 # The update
 #
