@@ -1,5 +1,5 @@
 -- tenancy_workflow: the issue trigger (C) and tracker.status_transition_allowed()
--- (SQL, for clients) describe the same workflow.  As an admin, for every pair
+-- (for clients) describe the same workflow (one table, src/workflow.c).  As an admin, for every pair
 -- of statuses, bring a new issue to the first and try the second.
 CREATE EXTENSION tracker;
 SET client_min_messages = warning;

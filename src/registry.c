@@ -98,7 +98,8 @@ relation_in(const char *schema, const char *relname)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation \"%s.%s\" does not exist", schema, relname),
-				 errhint("The tracker extension or a data schema is damaged.")));
+				 errdetail("The tracker library and the extension's SQL objects may be of different versions, or the schema was changed by hand."),
+				 errhint("Run ALTER EXTENSION tracker UPDATE, then check tracker.data_schemas for schemas left behind.")));
 	/* the lookups may have run the callback: the table may be new */
 	if (relids != NULL)
 	{

@@ -55,7 +55,7 @@ least_rank(const char *action)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown action \"%s\"", pnstrdup(action, 64)),
-			 errhint("The actions are listed in the roles matrix of docs/tenancy.md.")));
+			 errhint("The actions are listed under tracker.allowed() in docs/reference.md.")));
 	return 0;					/* keep compiler quiet */
 }
 
