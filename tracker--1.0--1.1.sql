@@ -22,9 +22,6 @@ COMMENT ON FUNCTION @extschema@.allowed(text) IS
 REVOKE ALL ON FUNCTION @extschema@.allowed(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.allowed(text) TO tracker_user, tracker_anon, tracker_operator;
 
--- Allowed status changes: the table in src/workflow.c, which the issues
--- trigger enforces.  Who may reopen a closed issue is the roles matrix's
--- business (tracker.allowed('reopen a closed issue')).
 CREATE OR REPLACE FUNCTION @extschema@.status_transition_allowed(from_status text, to_status text)
 RETURNS boolean
 LANGUAGE C
@@ -32,8 +29,7 @@ STRICT IMMUTABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'tracker_status_transition_allowed';
 COMMENT ON FUNCTION @extschema@.status_transition_allowed(text, text) IS
 'The issue workflow: open -> in_progress | closed; in_progress -> open | in_review | closed; in_review -> in_progress | closed; closed -> open (admins only).';
--- Who may manage the users of a tenant: an operator, or a super admin of
--- that very tenant.  Returns 'operator' or 'super_admin'.
+
 CREATE OR REPLACE FUNCTION @extschema@._user_manager(tenant uuid)
 RETURNS text
 LANGUAGE plpgsql
@@ -54,6 +50,214 @@ BEGIN
 			  HINT = 'Only the tenant''s super admins and members of tracker_operator can.';
 END
 $$;
+
+--
+-- Hardening: one check for operators, made by every privileged function;
+-- the user's tenant role no longer shares its name with an SQL keyword.
+--
+CREATE OR REPLACE FUNCTION @extschema@._require_operator(action text)
+RETURNS void
+LANGUAGE C
+STRICT STABLE
+AS 'MODULE_PATHNAME', 'tracker_require_operator';
+COMMENT ON FUNCTION @extschema@._require_operator(text) IS
+'Raises 42501 "permission denied to <action>" unless the session''s role is a superuser or a member of tracker_operator.';
+
+CREATE OR REPLACE FUNCTION @extschema@.add_key(kid text, alg text, key text,
+									issuer text DEFAULT NULL,
+									audience text DEFAULT NULL,
+									tenant_id uuid DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._require_operator('manage keys');
+	IF kid IS NULL OR alg IS NULL OR key IS NULL THEN
+		RAISE EXCEPTION 'kid, alg and key must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF length(kid) NOT BETWEEN 1 AND 256 OR kid ~ '[[:cntrl:]]' THEN
+		RAISE EXCEPTION 'invalid kid'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A kid has 1 to 256 characters and no control characters.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.jwt_keys k WHERE k.kid = add_key.kid) THEN
+		RAISE EXCEPTION 'key "%" already exists', kid
+			USING ERRCODE = 'duplicate_object',
+				  HINT = 'Keys are never replaced: add a new kid and retire the old one.';
+	END IF;
+	INSERT INTO @extschema@.jwt_keys (kid, alg, material, issuer, audience, tenant_id)
+	VALUES (kid, alg, @extschema@._key_material(alg, key),
+			NULLIF(issuer, ''), NULLIF(audience, ''), tenant_id);
+	RETURN kid;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.add_key(text, text, text, text, text, uuid) IS
+'Registers a verification key pinned to one algorithm: an HMAC secret, or an RSA or EC public key as PEM or JWK. Optionally bound to one issuer, audience and tenant.';
+
+CREATE OR REPLACE FUNCTION @extschema@.import_jwks(jwks jsonb,
+										issuer text DEFAULT NULL,
+										audience text DEFAULT NULL,
+										tenant_id uuid DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	jwk		jsonb;
+	k_kid	text;
+	k_alg	text;
+	added	integer := 0;
+	old		@extschema@.jwt_keys;
+BEGIN
+	PERFORM @extschema@._require_operator('manage keys');
+	IF jsonb_typeof(jwks -> 'keys') IS DISTINCT FROM 'array' THEN
+		RAISE EXCEPTION 'a JWKS document must be an object with a "keys" array'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	FOR jwk IN SELECT value FROM jsonb_array_elements(jwks -> 'keys')
+	LOOP
+		k_kid := jwk ->> 'kid';
+		IF jsonb_typeof(jwk -> 'kid') IS DISTINCT FROM 'string' THEN
+			RAISE EXCEPTION 'every key in a JWKS document must have a kid'
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF jwk ? 'use' AND jwk ->> 'use' IS DISTINCT FROM 'sig' THEN
+			CONTINUE;			-- an encryption key: not ours to use
+		END IF;
+		IF jwk ->> 'kty' = 'oct' THEN
+			RAISE EXCEPTION 'key "%" in the JWKS document is a shared secret', k_kid
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'A JWKS document is public; a secret in one is known to everyone.',
+					  HINT = 'Register HMAC secrets with tracker.add_key().';
+		END IF;
+		k_alg := CASE
+			WHEN jwk ? 'alg' THEN jwk ->> 'alg'
+			WHEN jwk ->> 'kty' = 'RSA' THEN 'RS256'
+			WHEN jwk ->> 'crv' = 'P-256' THEN 'ES256'
+			WHEN jwk ->> 'crv' = 'P-384' THEN 'ES384'
+			WHEN jwk ->> 'crv' = 'P-521' THEN 'ES512'
+		END;
+		IF k_alg IS NULL THEN
+			RAISE EXCEPTION 'key "%" in the JWKS document has no alg', k_kid
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		SELECT * INTO old FROM @extschema@.jwt_keys k WHERE k.kid = k_kid;
+		IF FOUND THEN
+			IF old.alg = k_alg AND old.material = @extschema@._key_material(k_alg, jwk::text)
+			   AND (old.issuer, old.audience, old.tenant_id)
+				   IS NOT DISTINCT FROM (NULLIF(issuer, ''), NULLIF(audience, ''), tenant_id) THEN
+				CONTINUE;		-- already registered: importing again is harmless
+			END IF;
+			RAISE EXCEPTION 'key "%" already exists with different material or bindings', k_kid
+				USING ERRCODE = 'duplicate_object',
+					  HINT = 'Keys are never replaced: retire the old kid first, or give the new key another kid.';
+		END IF;
+		PERFORM @extschema@.add_key(k_kid, k_alg, jwk::text, issuer, audience, tenant_id);
+		added := added + 1;
+	END LOOP;
+	RETURN added;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.import_jwks(jsonb, text, text, uuid) IS
+'Registers every signing key of a JWKS document (as identity providers publish them); returns how many were new.';
+
+CREATE OR REPLACE FUNCTION @extschema@.retire_key(kid text, grace interval DEFAULT '0')
+RETURNS timestamptz
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	at timestamptz := now() + COALESCE(grace, '0');
+BEGIN
+	PERFORM @extschema@._require_operator('manage keys');
+	IF grace < '0' THEN
+		RAISE EXCEPTION 'grace period must not be negative'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	UPDATE @extschema@.jwt_keys k SET retired_at = at
+	WHERE k.kid = retire_key.kid AND (k.retired_at IS NULL OR k.retired_at > at);
+	IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM @extschema@.jwt_keys k WHERE k.kid = retire_key.kid) THEN
+		RAISE EXCEPTION 'key "%" does not exist', kid
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	RETURN (SELECT k.retired_at FROM @extschema@.jwt_keys k WHERE k.kid = retire_key.kid);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.retire_key(text, interval) IS
+'Retires a key now, or after a grace period; tokens it signed stop verifying then. Returns when it retires.';
+
+CREATE OR REPLACE FUNCTION @extschema@.list_keys()
+RETURNS TABLE (kid text, alg text, key_type text, thumbprint text,
+			   issuer text, audience text, tenant_id uuid,
+			   created_at timestamptz, retired_at timestamptz, active boolean)
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._require_operator('list keys');
+	RETURN QUERY
+	SELECT k.kid, k.alg, @extschema@._key_describe(k.alg, k.material),
+		   CASE WHEN k.alg NOT LIKE 'HS%' THEN encode(sha256(k.material), 'hex') END,
+		   k.issuer, k.audience, k.tenant_id, k.created_at, k.retired_at,
+		   (k.retired_at IS NULL OR k.retired_at > now())
+	FROM @extschema@.jwt_keys k
+	ORDER BY k.created_at, k.kid;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.list_keys() IS
+'Lists the registered keys without their material; public keys show the SHA-256 of their DER form.';
+
+CREATE OR REPLACE FUNCTION @extschema@.revoke_token(jti text, expires_at timestamptz DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._require_operator('revoke tokens');
+	IF jti IS NULL OR length(jti) NOT BETWEEN 1 AND 256 THEN
+		RAISE EXCEPTION 'invalid jti'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A jti has 1 to 256 characters.';
+	END IF;
+	INSERT INTO @extschema@.revoked_tokens AS r (jti, expires_at)
+	VALUES (revoke_token.jti, revoke_token.expires_at)
+	ON CONFLICT ON CONSTRAINT revoked_tokens_pkey
+	DO UPDATE SET expires_at = GREATEST(r.expires_at, EXCLUDED.expires_at);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.revoke_token(text, timestamptz) IS
+'Revokes the token with this jti in every session at its next use.';
+
+CREATE OR REPLACE FUNCTION @extschema@.purge_revoked_tokens()
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	PERFORM @extschema@._require_operator('purge revoked tokens');
+	DELETE FROM @extschema@.revoked_tokens r
+	WHERE r.expires_at < now() - interval '1 day';
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.purge_revoked_tokens() IS
+'Deletes revocations of tokens that expired more than a day ago; returns how many.';
+
+ALTER FUNCTION @extschema@.current_role() RENAME TO current_member_role;
+COMMENT ON FUNCTION @extschema@.current_member_role() IS
+'The role (user, admin or super_admin) of the context''s user, from the tenant''s user table; NULL when there is no context.';
 
 --
 -- Data schemas carry their version, and are defined one entity a file.

@@ -106,7 +106,7 @@ LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM tracker.authenticate(token);
 	RETURN QUERY EXECUTE
-		'SELECT tracker.current_subject(), tracker.current_role(),
+		'SELECT tracker.current_subject(), tracker.current_member_role(),
 		        (SELECT coalesce(string_agg(key, '', '' ORDER BY number), ''(none)'') FROM issues),
 		        (SELECT count(*) FROM comments)';
 END $$;
@@ -150,7 +150,7 @@ RESET ROLE;
 SELECT tracker.set_user_role(id, 'admin', tenant_id) AS sarah_promoted FROM tracker_pool.users WHERE subject = 'sarah@techstart.com';
 SET ROLE demo_app;
 SELECT tracker.authenticate(:'sarah') IS NOT NULL AS sarah;
-SELECT tracker.current_role() AS sarah_is_now, count(*) AS issues_she_sees FROM issues;
+SELECT tracker.current_member_role() AS sarah_is_now, count(*) AS issues_she_sees FROM issues;
 RESET ROLE;
 SELECT tracker.set_user_role(id, 'user', tenant_id) AS sarah_back_to_user FROM tracker_pool.users WHERE subject = 'sarah@techstart.com';
 

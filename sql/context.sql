@@ -115,7 +115,7 @@ CREATE ROLE regress_mallory LOGIN IN ROLE tracker_user;
 SELECT p.proname, p.provolatile, p.proparallel, l.lanname, p.prosecdef
 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
 WHERE p.pronamespace = 'tracker'::regnamespace
-  AND p.proname IN ('current_tenant', 'current_subject', 'current_role', 'claims',
+  AND p.proname IN ('current_tenant', 'current_subject', 'current_member_role', 'claims',
 					'current_user_id', 'current_teams', 'authenticate')
 ORDER BY p.proname;
 
@@ -126,7 +126,7 @@ ORDER BY p.proname;
 -- no token: no context
 SELECT tracker.current_tenant() IS NULL AS no_tenant,
 	   tracker.current_subject() IS NULL AS no_subject,
-	   tracker.current_role() IS NULL AS no_role,
+	   tracker.current_member_role() IS NULL AS no_role,
 	   tracker.claims() IS NULL AS no_claims,
 	   tracker.current_user_id() IS NULL AS no_user_id,
 	   tracker.current_teams() IS NULL AS no_teams;
@@ -139,7 +139,7 @@ SELECT regress_context();
 -- authenticate returns the claims and makes them the session's context;
 -- the role is alice's role in the database (admin), not the token's claim
 SELECT tracker.authenticate(:'tokA') ->> 'sub' AS sub;
-SELECT tracker.current_tenant(), tracker.current_subject(), tracker.current_role(),
+SELECT tracker.current_tenant(), tracker.current_subject(), tracker.current_member_role(),
 	   tracker.claims() ->> 'sub' AS claims_sub,
 	   tracker.claims() ->> 'tenant_id' AS claims_tenant,
 	   tracker.claims() ->> 'tracker_role' AS claimed_role;
@@ -147,20 +147,20 @@ SELECT current_setting('tracker.token') = :'tokA' AS token_is_a;
 
 -- the same token again: same context
 SELECT tracker.authenticate(:'tokA') ->> 'tenant_id' AS tenant;
-SELECT tracker.current_tenant(), tracker.current_subject(), tracker.current_role();
+SELECT tracker.current_tenant(), tracker.current_subject(), tracker.current_member_role();
 
 -- another token switches the context; a token without tracker_role has
 -- the user's role all the same
 SELECT tracker.authenticate(:'tokB') ->> 'sub' AS sub;
 SELECT tracker.current_tenant(), tracker.current_subject(),
-	   tracker.current_role(),
+	   tracker.current_member_role(),
 	   tracker.claims() ->> 'sub' AS claims_sub,
 	   tracker.claims() ? 'tracker_role' AS claims_a_role;
 
 -- a token that claims tracker_role super_admin for a plain user: the claim
 -- is ignored, he is still a 'user', and gets no super admin's powers
 SELECT tracker.authenticate(:'tokBS') ->> 'tracker_role' AS claimed_role;
-SELECT tracker.current_tenant(), tracker.current_subject(), tracker.current_role();
+SELECT tracker.current_tenant(), tracker.current_subject(), tracker.current_member_role();
 SELECT regress_try($$SELECT tracker.add_user('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb',
 											 'eve', 'eve@bravo.example')$$) AS add_user;
 SELECT tracker.authenticate(:'tokB') ->> 'sub' AS sub;
@@ -189,7 +189,7 @@ SELECT tracker.current_tenant();
 -- and again: an invalid token never falls back to "no context"
 SELECT tracker.current_tenant();
 SELECT tracker.current_subject();
-SELECT tracker.current_role();
+SELECT tracker.current_member_role();
 SELECT tracker.claims();
 SELECT regress_context();
 \c - regress_mallory
@@ -326,7 +326,7 @@ SELECT regress_context();
 SELECT tracker.authenticate(:'tokA') ->> 'sub' AS sub;
 SET ROLE regress_mallory;
 SELECT current_user, regress_context();
-SELECT tracker.current_subject(), tracker.current_role();
+SELECT tracker.current_subject(), tracker.current_member_role();
 SET tracker.token = :'forged';
 SELECT current_user, regress_context();
 RESET ROLE;
@@ -337,7 +337,10 @@ ALTER ROLE regress_mallory RESET tracker.token;
 
 -- 11. a SECURITY DEFINER function cannot hand out a context: running as the
 -- superuser makes a forged token no better, and a SET clause on the
--- function ends with the function
+-- function ends with the function.  Once the library is loaded in the
+-- session, tracker.token cannot be set inside one at all (it is marked
+-- GUC_NOT_WHILE_SEC_REST, like role); before that, what it sets is just a
+-- value like any other, verified when it is used.
 CREATE FUNCTION public.regress_definer_sets(tok text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -590,11 +593,11 @@ RESET tracker.token;
 -- 17f. a changed role reaches the established context at its next
 -- statement
 SELECT tracker.authenticate(:'tokE') ->> 'sub' AS sub;
-SELECT tracker.current_subject(), tracker.current_role();
+SELECT tracker.current_subject(), tracker.current_member_role();
 SELECT tracker.set_user_role(:'erin_id', 'admin', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa');
-SELECT tracker.current_subject(), tracker.current_role();
+SELECT tracker.current_subject(), tracker.current_member_role();
 SELECT tracker.set_user_role(:'erin_id', 'user', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa');
-SELECT tracker.current_subject(), tracker.current_role();
+SELECT tracker.current_subject(), tracker.current_member_role();
 RESET tracker.token;
 
 -- 17g. current_user_id() is the user's row id; current_teams() the teams

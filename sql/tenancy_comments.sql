@@ -209,7 +209,7 @@ RESET ROLE;
 SELECT tracker.set_user_role(:'ada_id', 'user', :'ts');
 SET ROLE regress_comments_app;
 SELECT tracker.authenticate(:'ada') IS NOT NULL AS ada;
-SELECT tracker.current_role();
+SELECT tracker.current_member_role();
 SELECT * FROM pg_temp.comments();
 -- (an update naming no column reaches only her public comment)
 SELECT pg_temp.try($$UPDATE comments SET content = 'A: edited blind'$$);

@@ -34,7 +34,7 @@ DECLARE
 BEGIN
 	EXECUTE 'SELECT coalesce(string_agg(key, '', '' ORDER BY key COLLATE "C"), ''(none)'') FROM issues'
 		INTO keys;
-	RETURN tracker.current_subject() || ' (' || tracker.current_role() || '): ' || keys;
+	RETURN tracker.current_subject() || ' (' || tracker.current_member_role() || '): ' || keys;
 END
 $$;
 

@@ -191,7 +191,7 @@ DROP VIEW public.regress_issue_titles, public.regress_issue_keys;
 SELECT p.oid::regprocedure AS function, l.lanname, p.provolatile, p.proparallel, p.prosecdef, p.proisstrict
 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
 WHERE p.pronamespace = 'tracker'::regnamespace
-  AND p.proname IN ('current_tenant', 'current_subject', 'current_role', 'current_user_id',
+  AND p.proname IN ('current_tenant', 'current_subject', 'current_member_role', 'current_user_id',
 					'current_teams', 'claims', 'allowed')
 ORDER BY p.oid::regprocedure::text COLLATE "C";
 -- the policies call context functions only (the ones above)

@@ -201,7 +201,7 @@ SELECT tracker.sign_token('{"sub": "maya", "tenant_id": "33333333-3333-3333-3333
 
 SET ROLE regress_tenants_app;
 SELECT tracker.authenticate(:'dana') IS NOT NULL AS dana;
-SELECT tracker.current_role(), current_setting('search_path') AS search_path;
+SELECT tracker.current_member_role(), current_setting('search_path') AS search_path;
 RESET ROLE;
 SELECT tracker.set_tenant_status('22222222-2222-2222-2222-222222222222', 'suspended');
 SELECT slug, status FROM tracker.tenants WHERE slug = 'devcorp';
@@ -247,7 +247,7 @@ RESET ROLE;
 -- a tenant user whose context is a super admin's is no operator either
 SET ROLE regress_tenants_app;
 SELECT tracker.authenticate(:'boss') IS NOT NULL AS boss;
-SELECT tracker.current_role();
+SELECT tracker.current_member_role();
 SELECT pg_temp.try($$SELECT tracker.create_tenant('user-co', 'User', 'basic')$$);
 SELECT pg_temp.try($$SELECT tracker.create_tenant('user-co', 'User', 'platinum')$$);
 SELECT pg_temp.try($$SELECT tracker.set_tenant_limits('11111111-1111-1111-1111-111111111111', 100, 100000)$$);

@@ -68,7 +68,7 @@ SELECT tracker.sign_token(format('{"sub": "lisa", "tenant_id": "%s"}', :'dc')::j
 --
 SET ROLE regress_users_app;
 SELECT tracker.authenticate(:'boss') IS NOT NULL AS boss;
-SELECT tracker.current_role();
+SELECT tracker.current_member_role();
 -- refused: a super admin, and another tenant's users (42501)
 SELECT pg_temp.try(format('SELECT tracker.add_user(%L, %L, %L, %L)', :'ts', 'eve', 'eve@techstart.example', 'super_admin'));
 SELECT pg_temp.try(format('SELECT tracker.add_user(%L, %L, %L)', :'dc', 'eve', 'eve@devcorp.example'));
@@ -137,13 +137,13 @@ SELECT pg_temp.try(format('SELECT tracker.set_user_active(%L, true)', :'zed_id')
 --
 SET ROLE regress_users_app;
 SELECT tracker.authenticate(:'ada') IS NOT NULL AS ada;
-SELECT tracker.current_role();
+SELECT tracker.current_member_role();
 SELECT pg_temp.try(format('SELECT tracker.add_user(%L, %L, %L)', :'ts', 'eve', 'eve@techstart.example'));
 SELECT pg_temp.try(format('SELECT tracker.set_user_role(%L, %L)', :'john_id', 'admin'));
 SELECT pg_temp.try(format('SELECT tracker.set_user_active(%L, false)', :'john_id'));
 SELECT pg_temp.try(format('SELECT tracker.revoke_user_tokens(%L)', :'john_id'));
 SELECT tracker.authenticate(:'john') IS NOT NULL AS john;
-SELECT tracker.current_role();
+SELECT tracker.current_member_role();
 SELECT pg_temp.try(format('SELECT tracker.add_user(%L, %L, %L)', :'ts', 'eve', 'eve@techstart.example'));
 SELECT pg_temp.try(format('SELECT tracker.set_user_role(%L, %L)', :'john_id', 'admin'));
 SELECT pg_temp.try(format('SELECT tracker.set_user_active(%L, false)', :'kim_id'));
@@ -168,14 +168,14 @@ SELECT tracker.authenticate(:'boss') IS NOT NULL AS boss;
 INSERT INTO issues (title) VALUES ('Budget for next year') RETURNING key;
 -- John's session: a plain user, who sees nothing
 SELECT tracker.authenticate(:'john') IS NOT NULL AS john;
-SELECT tracker.current_subject(), tracker.current_role(), count(*) AS issues FROM issues;
+SELECT tracker.current_subject(), tracker.current_member_role(), count(*) AS issues FROM issues;
 -- the super admin promotes him, in a transaction of its own
 BEGIN;
 SELECT tracker.authenticate(:'boss', true) IS NOT NULL AS boss;
 SELECT tracker.set_user_role(:'john_id', 'admin');
 COMMIT;
 -- John's context, as it was established, now has the new role
-SELECT tracker.current_subject(), tracker.current_role(), count(*) AS issues FROM issues;
+SELECT tracker.current_subject(), tracker.current_member_role(), count(*) AS issues FROM issues;
 SELECT role FROM users WHERE subject = 'john';
 BEGIN;
 SELECT tracker.authenticate(:'boss', true) IS NOT NULL AS boss;
@@ -183,17 +183,17 @@ SELECT tracker.set_user_role(:'john_id', 'user');
 -- setting the role a user already has is harmless
 SELECT tracker.set_user_role(:'john_id', 'user');
 COMMIT;
-SELECT tracker.current_subject(), tracker.current_role(), count(*) AS issues FROM issues;
+SELECT tracker.current_subject(), tracker.current_member_role(), count(*) AS issues FROM issues;
 -- the same when an operator (here the superuser) changes it: John's context
 -- stays established across RESET ROLE / SET ROLE
 RESET ROLE;
 SELECT tracker.set_user_role(:'john_id', 'admin', :'ts');
 SET ROLE regress_users_app;
-SELECT tracker.current_subject(), tracker.current_role(), count(*) AS issues FROM issues;
+SELECT tracker.current_subject(), tracker.current_member_role(), count(*) AS issues FROM issues;
 RESET ROLE;
 SELECT tracker.set_user_role(:'john_id', 'user', :'ts');
 SET ROLE regress_users_app;
-SELECT tracker.current_subject(), tracker.current_role(), count(*) AS issues FROM issues;
+SELECT tracker.current_subject(), tracker.current_member_role(), count(*) AS issues FROM issues;
 
 -- what a super admin may not do (42501), and bad values (22023, 42704)
 SELECT tracker.authenticate(:'boss') IS NOT NULL AS boss;
@@ -227,14 +227,14 @@ SELECT subject, role FROM tracker_pool.users WHERE subject IN ('sam', 'lisa') OR
 -- Sam's new role reaches his token; then he is a super admin again
 SET ROLE regress_users_app;
 SELECT tracker.authenticate(:'sam') IS NOT NULL AS sam;
-SELECT tracker.current_role(), count(*) AS issues FROM issues;
+SELECT tracker.current_member_role(), count(*) AS issues FROM issues;
 RESET ROLE;
 SET ROLE regress_users_op;
 SELECT tracker.set_user_role(:'sam_id', 'super_admin', :'ts');
 SELECT tracker.set_user_role(:'lisa_id', 'user', :'dc');
 RESET ROLE;
 SET ROLE regress_users_app;
-SELECT tracker.current_subject(), tracker.current_role();
+SELECT tracker.current_subject(), tracker.current_member_role();
 RESET ROLE;
 
 --
@@ -247,7 +247,7 @@ SELECT tracker.authenticate(:'boss', true) IS NOT NULL AS boss;
 SELECT tracker.set_user_active(:'john_id', false);
 COMMIT;
 SELECT pg_temp.try('SELECT count(*) FROM issues');
-SELECT pg_temp.try('SELECT tracker.current_role()');
+SELECT pg_temp.try('SELECT tracker.current_member_role()');
 SELECT pg_temp.try(format('SELECT tracker.authenticate(%L)', :'john'));
 SELECT tracker.authenticate(:'boss') IS NOT NULL AS boss;
 SELECT subject, active FROM users WHERE subject = 'john';

@@ -72,28 +72,11 @@ static uint64 entries_generation = 0;
 static ContextEntry *current = NULL;
 static bool token_changed = true;
 
-/* tracker.token: the raw token of the current context, verified on use */
-static char *tracker_token = NULL;
-
-static void
-assign_token(const char *newval, void *extra)
+/* Called by tracker.token's assign hook (settings.c): resolve afresh */
+void
+context_token_assigned(void)
 {
 	token_changed = true;
-}
-
-void
-context_init(void)
-{
-	DefineCustomStringVariable("tracker.token",
-							   "The bearer token of the current tenant context; verified whenever it is used.",
-							   "Set it with tracker.authenticate(); a value set any other way is verified all the same.",
-							   &tracker_token,
-							   "",
-							   PGC_USERSET,
-							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
-							   NULL,
-							   assign_token,
-							   NULL);
 }
 
 static void
@@ -343,9 +326,9 @@ context_get(TenantContext *out)
 		return false;
 	out->tenant = entry->tenant;
 	out->user_id = entry->user_id;
-	out->role = entry->role;
-	out->key_prefix = entry->key_prefix;
-	out->data_schema = entry->data_schema;
+	strlcpy(out->role, entry->role, sizeof(out->role));
+	strlcpy(out->key_prefix, entry->key_prefix, sizeof(out->key_prefix));
+	strlcpy(out->data_schema, entry->data_schema, sizeof(out->data_schema));
 	return true;
 }
 
@@ -430,9 +413,15 @@ tracker_authenticate(PG_FUNCTION_ARGS)
 
 	entry = lookup_or_verify(token);
 	set_unless_same("tracker.token", &token_guc, tracker_token, token, local);
-	/* the tenant's data schema first, so tables need no schema name */
+	/*
+	 * The tenant's data schema first, so tables need no schema name; and
+	 * pg_temp explicitly last, so that no temporary table, view or type (one
+	 * left in a pooled session by an earlier client, say) can stand in for
+	 * a tenant table.  Functions and operators are never looked up in
+	 * pg_temp.
+	 */
 	set_unless_same("search_path", &search_path_guc, namespace_search_path,
-					psprintf("%s, public", quote_identifier(entry->data_schema)),
+					psprintf("%s, public, pg_temp", quote_identifier(entry->data_schema)),
 					local);
 	current = entry;
 	token_changed = false;

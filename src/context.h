@@ -10,23 +10,26 @@
 
 #include "utils/uuid.h"
 
-/* What a verified context says, for the extension's own C code */
+#include "registry.h"
+
+/*
+ * What a verified context says, for the extension's own C code: a copy,
+ * valid for as long as the caller keeps it, whatever happens to the cache
+ * it came from (SPI, invalidations, other tokens).
+ */
 typedef struct TenantContext
 {
 	pg_uuid_t	tenant;
 	pg_uuid_t	user_id;
-	const char *role;			/* user, admin or super_admin */
-	const char *key_prefix;		/* of the tenant's issue keys */
-	const char *data_schema;
+	char		role[MEMBER_ROLE_MAXLEN];	/* user, admin or super_admin */
+	char		key_prefix[16]; /* of the tenant's issue keys */
+	char		data_schema[NAMEDATALEN];
 } TenantContext;
 
-/* Defines tracker.token, the setting that holds the context's token */
-extern void context_init(void);
+/* tracker.token has a new value (its assign hook calls this) */
+extern void context_token_assigned(void);
 
-/*
- * The current context; false when there is none.  The strings stay valid
- * until the next call into the context (copy them to keep them longer).
- */
+/* The current context, copied into *out; false when there is none. */
 extern bool context_get(TenantContext *out);
 
 /*

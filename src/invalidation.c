@@ -21,20 +21,37 @@
 #include "fmgr.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "invalidation.h"
 
 static uint64 generation = 1;
+
+/*
+ * The anchor, once resolved, and the catalog-cache hash of its name, so
+ * that a drop or rename of the table (DROP EXTENSION and CREATE EXTENSION
+ * again) makes it be resolved again.  The anchor is never forgotten on a
+ * relcache invalidation: forgetting it there, while the keys were being
+ * loaded, once made every later invalidation look like someone else's.
+ * While it is unresolved, every relcache invalidation counts as ours.
+ */
 static Oid	anchor_relid = InvalidOid;
+static uint32 anchor_name_hash = 0;
 
 static void
 relcache_callback(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == anchor_relid)
-	{
+	if (relid == InvalidOid || !OidIsValid(anchor_relid) || relid == anchor_relid)
 		generation++;
-		/* resolve again: the table may have been dropped and recreated */
+}
+
+static void
+relname_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	if (hashvalue == 0 || hashvalue == anchor_name_hash)
+	{
 		anchor_relid = InvalidOid;
+		generation++;
 	}
 }
 
@@ -42,6 +59,7 @@ void
 invalidation_init(void)
 {
 	CacheRegisterRelcacheCallback(relcache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(RELNAMENSP, relname_callback, (Datum) 0);
 }
 
 uint64
@@ -62,13 +80,18 @@ invalidation_anchor(void)
 	if (!OidIsValid(anchor_relid))
 	{
 		Oid			nsp = get_namespace_oid("tracker", true);
+		Oid			relid = InvalidOid;
 
 		if (OidIsValid(nsp))
-			anchor_relid = get_relname_relid("jwt_keys", nsp);
-		if (!OidIsValid(anchor_relid))
+			relid = get_relname_relid("jwt_keys", nsp);
+		if (!OidIsValid(relid))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("extension \"tracker\" is not installed in this database")));
+		anchor_name_hash = GetSysCacheHashValue2(RELNAMENSP,
+												 CStringGetDatum("jwt_keys"),
+												 ObjectIdGetDatum(nsp));
+		anchor_relid = relid;
 	}
 	return anchor_relid;
 }

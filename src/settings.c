@@ -1,12 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * settings.c
- *	  The settings that shape verification: tracker.tenant_claim,
- *	  tracker.leeway and tracker.max_token_size.
+ *	  Every tracker.* setting: tracker.token, the context itself, and those
+ *	  that shape verification and caching.
  *
- * All are PGC_SUSET: a tenant user must not be able to loosen the rules
- * its own token is checked against.  A change makes this backend's cached
- * verifications stale, since they were made under the old rules.
+ * All but tracker.token are PGC_SUSET: a tenant user must not be able to
+ * loosen the rules its own token is checked against.  A change makes this
+ * backend's cached verifications stale, since they were made under the old
+ * rules.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,9 +15,11 @@
 
 #include "utils/guc.h"
 
+#include "context.h"
 #include "invalidation.h"
 #include "settings.h"
 
+char	   *tracker_token = NULL;
 char	   *tracker_tenant_claim = NULL;
 int			tracker_leeway = 60;
 int			tracker_max_token_size = 8192;
@@ -45,9 +48,33 @@ assign_tenant_claim(const char *newval, void *extra)
 	invalidation_signal_local();
 }
 
+static void
+assign_token(const char *newval, void *extra)
+{
+	context_token_assigned();
+}
+
 void
 settings_define(void)
 {
+	/*
+	 * The context itself.  Anyone may set it (the value is verified before
+	 * any context function answers from it), but not from inside a
+	 * security-restricted operation (an index expression, a maintenance
+	 * command), where it could be left behind for the session.
+	 */
+	DefineCustomStringVariable("tracker.token",
+							   "The bearer token of the current tenant context; verified whenever it is used.",
+							   "Set it with tracker.authenticate(); a value set any other way is verified all the same.",
+							   &tracker_token,
+							   "",
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE |
+							   GUC_NOT_WHILE_SEC_REST,
+							   NULL,
+							   assign_token,
+							   NULL);
+
 	DefineCustomStringVariable("tracker.tenant_claim",
 							   "Name of the JWT claim that holds the tenant id.",
 							   NULL,

@@ -1,8 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * settings.h
- *	  The verification settings (tracker.*), defined in settings.c.
- *	  tracker.token itself belongs to the context and lives in context.c.
+ *	  The tracker.* settings, all defined in settings.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -10,6 +9,9 @@
 #define TRACKER_SETTINGS_H
 
 extern void settings_define(void);
+
+/* tracker.token: the raw token of the current context, verified on use */
+extern char *tracker_token;
 
 /* tracker.tenant_claim: the claim that names the tenant */
 extern char *tracker_tenant_claim;

@@ -26,6 +26,7 @@
 #include "utils/timestamp.h"
 
 #include "base64url.h"
+#include "caller.h"
 #include "keys.h"
 #include "sign.h"
 
@@ -48,9 +49,9 @@ PG_FUNCTION_INFO_V1(tracker_sign_token);
 Datum
 tracker_sign_token(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *claims = PG_GETARG_JSONB_P(0);
-	char	   *kid = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	VerifyKey  *key = keys_lookup(kid);
+	Jsonb	   *claims;
+	char	   *kid;
+	VerifyKey  *key;
 	long		now = (long) time(NULL);
 	StringInfoData header;
 	StringInfoData token;
@@ -59,6 +60,11 @@ tracker_sign_token(PG_FUNCTION_ARGS)
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	int			maclen;
 
+	/* SECURITY DEFINER: the grant alone must not make a caller an operator */
+	caller_require_operator("sign tokens");
+	claims = PG_GETARG_JSONB_P(0);
+	kid = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	key = keys_lookup(kid);
 	if (key == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

@@ -30,7 +30,6 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
-	context_init();
 	settings_define();
 	MarkGUCPrefixReserved("tracker");
 	invalidation_init();

@@ -13,8 +13,10 @@
  *
  * They are C rather than PL/pgSQL for two reasons: they run for every
  * write, and a PL/pgSQL trigger resolves names through the caller's
- * search_path, which a tenant user controls.  Nothing here looks a name up
- * at run time except the columns, by name, in the table being written.
+ * search_path, which a tenant user controls.  The statements run through
+ * SPI name every table by its schema and every function and operator by
+ * pg_catalog (OPERATOR(pg_catalog.+)), as PostgreSQL's own foreign-key
+ * triggers do, so the caller's search_path resolves nothing in them.
  *
  *-------------------------------------------------------------------------
  */
@@ -206,7 +208,7 @@ next_issue_number(Relation issues, TenantContext *ctx)
 		if (plan == NULL)
 		{
 			Oid			argtype = UUIDOID;
-			char	   *sql = psprintf("UPDATE %s.issue_counters SET last_number = last_number + 1 "
+			char	   *sql = psprintf("UPDATE %s.issue_counters SET last_number = last_number OPERATOR(pg_catalog.+) 1 "
 									   "WHERE tenant_id OPERATOR(pg_catalog.=) $1 RETURNING last_number",
 									   quote_identifier(get_namespace_name(nspid)));
 			MemoryContext old;

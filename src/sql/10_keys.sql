@@ -76,6 +76,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	PERFORM @extschema@._require_operator('manage keys');
 	IF kid IS NULL OR alg IS NULL OR key IS NULL THEN
 		RAISE EXCEPTION 'kid, alg and key must not be null'
 			USING ERRCODE = 'null_value_not_allowed';
@@ -115,6 +116,7 @@ DECLARE
 	added	integer := 0;
 	old		@extschema@.jwt_keys;
 BEGIN
+	PERFORM @extschema@._require_operator('manage keys');
 	IF jsonb_typeof(jwks -> 'keys') IS DISTINCT FROM 'array' THEN
 		RAISE EXCEPTION 'a JWKS document must be an object with a "keys" array'
 			USING ERRCODE = 'invalid_parameter_value';
@@ -175,6 +177,7 @@ AS $$
 DECLARE
 	at timestamptz := now() + COALESCE(grace, '0');
 BEGIN
+	PERFORM @extschema@._require_operator('manage keys');
 	IF grace < '0' THEN
 		RAISE EXCEPTION 'grace period must not be negative'
 			USING ERRCODE = 'invalid_parameter_value';
@@ -195,17 +198,21 @@ CREATE FUNCTION @extschema@.list_keys()
 RETURNS TABLE (kid text, alg text, key_type text, thumbprint text,
 			   issuer text, audience text, tenant_id uuid,
 			   created_at timestamptz, retired_at timestamptz, active boolean)
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+	PERFORM @extschema@._require_operator('list keys');
+	RETURN QUERY
 	SELECT k.kid, k.alg, @extschema@._key_describe(k.alg, k.material),
 		   CASE WHEN k.alg NOT LIKE 'HS%' THEN encode(sha256(k.material), 'hex') END,
 		   k.issuer, k.audience, k.tenant_id, k.created_at, k.retired_at,
 		   (k.retired_at IS NULL OR k.retired_at > now())
 	FROM @extschema@.jwt_keys k
-	ORDER BY k.created_at, k.kid
+	ORDER BY k.created_at, k.kid;
+END
 $$;
 COMMENT ON FUNCTION @extschema@.list_keys() IS
 'Lists the registered keys without their material; public keys show the SHA-256 of their DER form.';
@@ -217,6 +224,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	PERFORM @extschema@._require_operator('revoke tokens');
 	IF jti IS NULL OR length(jti) NOT BETWEEN 1 AND 256 THEN
 		RAISE EXCEPTION 'invalid jti'
 			USING ERRCODE = 'invalid_parameter_value',
@@ -233,15 +241,19 @@ COMMENT ON FUNCTION @extschema@.revoke_token(text, timestamptz) IS
 
 CREATE FUNCTION @extschema@.purge_revoked_tokens()
 RETURNS bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH gone AS (
-		DELETE FROM @extschema@.revoked_tokens r
-		WHERE r.expires_at < now() - interval '1 day'
-		RETURNING 1)
-	SELECT count(*) FROM gone
+DECLARE
+	n bigint;
+BEGIN
+	PERFORM @extschema@._require_operator('purge revoked tokens');
+	DELETE FROM @extschema@.revoked_tokens r
+	WHERE r.expires_at < now() - interval '1 day';
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
 $$;
 COMMENT ON FUNCTION @extschema@.purge_revoked_tokens() IS
 'Deletes revocations of tokens that expired more than a day ago; returns how many.';

@@ -24,12 +24,14 @@ AS 'MODULE_PATHNAME', 'tracker_current_subject';
 COMMENT ON FUNCTION @extschema@.current_subject() IS
 'The subject (sub claim) of the verified context, or NULL when there is none.';
 
-CREATE FUNCTION @extschema@.current_role()
+-- (named current_role() in 1.0, which the SQL keyword of that name shadows;
+-- the C symbol keeps the old name, so a 1.0 database still finds it)
+CREATE FUNCTION @extschema@.current_member_role()
 RETURNS text
 LANGUAGE C
 STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'tracker_current_role';
-COMMENT ON FUNCTION @extschema@.current_role() IS
+COMMENT ON FUNCTION @extschema@.current_member_role() IS
 'The role (user, admin or super_admin) of the context''s user, from the tenant''s user table; NULL when there is no context.';
 
 CREATE FUNCTION @extschema@.current_user_id()
@@ -85,7 +87,7 @@ COMMENT ON FUNCTION @extschema@.sign_token(jsonb, text) IS
 REVOKE ALL ON FUNCTION @extschema@.authenticate(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.current_tenant() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.current_subject() FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.current_role() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.current_member_role() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.claims() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.current_user_id() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.current_teams() FROM PUBLIC;
@@ -95,7 +97,7 @@ REVOKE ALL ON FUNCTION @extschema@.sign_token(jsonb, text) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION @extschema@.authenticate(text, boolean),
 	@extschema@.current_tenant(), @extschema@.current_subject(),
-	@extschema@.current_role(), @extschema@.claims(),
+	@extschema@.current_member_role(), @extschema@.claims(),
 	@extschema@.current_user_id(), @extschema@.current_teams(),
 	@extschema@.allowed(text)
 	TO tracker_user, tracker_anon, tracker_operator;

@@ -98,18 +98,11 @@ ALTER TABLE @extschema@.revoked_tokens FORCE ROW LEVEL SECURITY;
 
 CREATE FUNCTION @extschema@._require_operator(action text)
 RETURNS void
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF NOT @extschema@._caller_is_operator() THEN
-		RAISE EXCEPTION 'permission denied to %', action
-			USING ERRCODE = 'insufficient_privilege',
-				  HINT = 'Only members of tracker_operator can do this.';
-	END IF;
-END
-$$;
+LANGUAGE C
+STRICT STABLE
+AS 'MODULE_PATHNAME', 'tracker_require_operator';
+COMMENT ON FUNCTION @extschema@._require_operator(text) IS
+'Raises 42501 "permission denied to <action>" unless the session''s role is a superuser or a member of tracker_operator.';
 REVOKE ALL ON FUNCTION @extschema@._require_operator(text) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@._tenant(tenant uuid)

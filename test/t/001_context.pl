@@ -130,7 +130,7 @@ like(
 is( $node->safe_psql(
 		'postgres', $parallel . "
 		SELECT tracker.authenticate(tok) IS NOT NULL FROM toks WHERE name = 'a';
-		SELECT DISTINCT tracker.current_role() || ' ' || tracker.current_user_id()
+		SELECT DISTINCT tracker.current_member_role() || ' ' || tracker.current_user_id()
 		FROM t WHERE id > 0;"),
 	"t\nadmin $alice_id",
 	'the workers see the user\'s role and id from the database');
@@ -138,11 +138,11 @@ $plan = $node->safe_psql(
 	'postgres', $parallel . "
 	SELECT tracker.authenticate(tok) IS NOT NULL FROM toks WHERE name = 'a';
 	EXPLAIN (ANALYZE, COSTS OFF, VERBOSE)
-	SELECT DISTINCT tracker.current_role() || ' ' || tracker.current_user_id()
+	SELECT DISTINCT tracker.current_member_role() || ' ' || tracker.current_user_id()
 	FROM t WHERE id > 0;");
 like(
 	$plan,
-	qr/Workers Launched: [1-9].*\n\s+->  Parallel Seq Scan on public\.t.*\n\s+Output: .*tracker\."current_role"\(\).*tracker\.current_user_id\(\)/,
+	qr/Workers Launched: [1-9].*\n\s+->  Parallel Seq Scan on public\.t.*\n\s+Output: .*tracker\.current_member_role\(\).*tracker\.current_user_id\(\)/,
 	'... evaluated in the workers');
 
 is( $node->safe_psql(

@@ -34,7 +34,7 @@ my $restored_db = 'tracker_copy';
 # users, teams, team members, issues (keys), comments (contents).
 my $view_sql = q{
 SELECT 'subject: ' || tracker.current_subject();
-SELECT 'role: ' || tracker.current_role();
+SELECT 'role: ' || tracker.current_member_role();
 SELECT 'tenants: ' || string_agg(slug, ',' ORDER BY slug) FROM tracker.tenants;
 SELECT 'users: ' || coalesce(string_agg(subject, ',' ORDER BY subject), '') FROM users;
 SELECT 'teams: ' || coalesce(string_agg(name, ',' ORDER BY name), '') FROM teams;
