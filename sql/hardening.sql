@@ -1,0 +1,214 @@
+--
+-- hardening: what the extension's own code resolves through the caller's
+-- search_path (nothing), who may call the privileged functions (operators
+-- only, however the call reaches them), and how issue numbers behave.
+--
+CREATE EXTENSION tracker;
+SET client_min_messages = warning;
+SELECT tracker.add_key('hd', 'HS256', 'hardening-test-secret-of-at-least-32-bytes');
+SELECT tracker.create_tenant('acme', 'Acme', 'premium',
+                             tenant_id => 'a0000000-0000-4000-8000-00000000000a') IS NOT NULL AS acme,
+       tracker.create_tenant('vault', 'Vault', 'platinum',
+                             tenant_id => 'b0000000-0000-4000-8000-00000000000b') IS NOT NULL AS vault;
+SELECT tracker.add_user('a0000000-0000-4000-8000-00000000000a', 'sam', 'sam@acme.example', 'super_admin') IS NOT NULL,
+       tracker.add_user('a0000000-0000-4000-8000-00000000000a', 'uma', 'uma@acme.example', 'user') IS NOT NULL,
+       tracker.add_user('b0000000-0000-4000-8000-00000000000b', 'vic', 'vic@vault.example', 'super_admin') IS NOT NULL;
+SELECT tracker.sign_token('{"sub": "sam", "tenant_id": "a0000000-0000-4000-8000-00000000000a"}', 'hd') AS sam,
+       tracker.sign_token('{"sub": "uma", "tenant_id": "a0000000-0000-4000-8000-00000000000a"}', 'hd') AS uma,
+       tracker.sign_token('{"sub": "vic", "tenant_id": "b0000000-0000-4000-8000-00000000000b"}', 'hd') AS vic \gset
+CREATE ROLE regress_hostile IN ROLE tracker_user;
+CREATE ROLE regress_hd_operator IN ROLE tracker_operator;
+
+--
+-- 1. A hostile search_path.  Schema regress_evil, which the tenant user
+-- may create in, shadows every operator and function tracker's SQL uses,
+-- and every table name it reads; each one, when called, says so with a
+-- WARNING naming the role it runs as.  The tenant user puts it first, even
+-- before pg_catalog, and then uses every way in: writes through the C
+-- triggers (the issue counter runs as the table's owner), the policies,
+-- the workflow, mentions, team and user management, and the SECURITY
+-- DEFINER functions.  No WARNING may appear.
+--
+CREATE SCHEMA regress_evil;
+GRANT USAGE, CREATE ON SCHEMA regress_evil TO regress_hostile;
+SET ROLE regress_hostile;
+CREATE FUNCTION regress_evil.said(what text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE WARNING 'hostile % ran as %', what, current_user;
+	RETURN true;
+END
+$$;
+DO $evil$
+DECLARE
+	t text;
+	op text;
+	f text;
+BEGIN
+	-- operators on every type the extension compares or computes with
+	FOREACH t IN ARRAY ARRAY['integer', 'bigint', 'smallint', 'uuid', 'text', 'timestamptz',
+							  'boolean', 'name', 'numeric', 'date', 'interval', 'jsonb', 'uuid[]', 'text[]']
+	LOOP
+		FOREACH op IN ARRAY ARRAY['=', '<>', '<', '>', '<=', '>=', '+', '-', '||', '~', '!~', '?']
+		LOOP
+			f := format('regress_evil.op_%s_%s', md5(t || op), 'x');
+			EXECUTE format('CREATE FUNCTION %s(a %s, b %s) RETURNS boolean LANGUAGE sql AS %L',
+						   f, t, t, format('SELECT regress_evil.said(%L)', 'operator ' || op || ' on ' || t));
+			BEGIN
+				EXECUTE format('CREATE OPERATOR regress_evil.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = %s)',
+							   op, t, t, f);
+			EXCEPTION WHEN OTHERS THEN NULL;	-- (a few pairs make no operator)
+			END;
+		END LOOP;
+	END LOOP;
+	-- functions with the names and argument types tracker's SQL calls
+	FOREACH f IN ARRAY ARRAY['now()', 'gen_random_uuid()', 'clock_timestamp()',
+							 'length(text)', 'btrim(text)', 'lower(text)', 'upper(text)', 'left(text, integer)',
+							 'format(text)', 'replace(text, text, text)', 'regexp_replace(text, text, text, text)',
+							 'cardinality(anyarray)', 'array_position(anyarray, anyelement)',
+							 'unnest(anyarray)', 'set_config(text, text, boolean)', 'current_setting(text)',
+							 'concat(text, text, text)', 'string_agg(text, text)', 'encode(bytea, text)',
+							 'sha256(bytea)', 'extract(text, timestamptz)', 'date_part(text, interval)',
+							 'to_char(double precision, text)', 'array_to_string(anyarray, text)',
+							 'jsonb_typeof(jsonb)', 'jsonb_array_elements(jsonb)', 'min(timestamptz)',
+							 'array_append(anyarray, anyelement)', 'nullif(text, text)',
+							 'to_regclass(text)', 'quote_ident(text)', 'md5(text)']
+	LOOP
+		BEGIN
+			EXECUTE format('CREATE FUNCTION regress_evil.%s RETURNS boolean LANGUAGE sql AS %L',
+						   regexp_replace(f, '\(([^)]*)\)', '(\1)'),
+						   format('SELECT regress_evil.said(%L)', 'function ' || f));
+		EXCEPTION WHEN OTHERS THEN NULL;
+		END;
+	END LOOP;
+	-- tables named like everything tracker reads
+	FOREACH t IN ARRAY ARRAY['users', 'teams', 'team_members', 'issues', 'issue_counters', 'comments',
+							 'tenants', 'jwt_keys', 'revoked_tokens', 'data_schemas', 'pg_namespace']
+	LOOP
+		EXECUTE format('CREATE TABLE regress_evil.%I (tenant_id uuid, id uuid, said boolean DEFAULT regress_evil.said(%L))',
+					   t, 'table ' || t);
+	END LOOP;
+END
+$evil$;
+SELECT count(*) > 100 AS operators_planted FROM pg_operator WHERE oprnamespace = 'regress_evil'::regnamespace;
+SELECT count(*) > 20 AS functions_planted FROM pg_proc WHERE pronamespace = 'regress_evil'::regnamespace AND proname NOT LIKE 'op\_%';
+
+-- as the tenant's super admin (the ids this part needs are read first: a
+-- hostile "=" would fool this script's own WHERE clauses)
+SELECT tracker.authenticate(:'sam') IS NOT NULL AS sam;
+SELECT id AS uma_id FROM tracker_pool.users WHERE subject = 'uma' \gset
+SET search_path = regress_evil, pg_catalog, tracker_pool, public;
+SET client_min_messages = notice;
+INSERT INTO tracker_pool.issues (title, labels) VALUES ('hostile one', '{a,b}'), ('hostile two', '{}');
+SELECT tracker.create_team('Hostile team', 'made under a hostile path') IS NOT NULL AS team;
+SELECT tracker.add_team_member(t.id, :'uma_id') FROM tracker_pool.teams t;
+SELECT tracker.add_user('a0000000-0000-4000-8000-00000000000a', 'hal', 'hal@acme.example', 'admin') AS hal_id \gset
+SELECT tracker.set_user_role(:'hal_id', 'user');
+SELECT tracker.set_user_active(:'hal_id', false);
+SELECT tracker.revoke_user_tokens(:'hal_id') IS NOT NULL AS revoked;
+UPDATE tracker_pool.issues SET status = 'in_progress', team_id = (SELECT id FROM tracker_pool.teams);
+INSERT INTO tracker_pool.comments (issue_id, content, mentions, internal)
+	SELECT i.id, 'hostile comment', ARRAY[tracker.current_user_id()], true FROM tracker_pool.issues i;
+UPDATE tracker_pool.comments SET content = 'edited under a hostile path';
+SELECT tracker.remove_team_member(t.id, :'uma_id') FROM tracker_pool.teams t;
+SELECT tracker.allowed('delete issues') AS may_delete,
+	   tracker.status_transition_allowed('open', 'closed') AS workflow,
+	   tracker.current_member_role() AS role;
+SELECT count(*) AS issues_seen FROM tracker_pool.issues;
+SELECT count(*) AS comments_seen FROM tracker_pool.comments;
+-- a plain user of the same tenant: the row rules of issue_readable and
+-- comment_readable, and her own write
+SELECT tracker.authenticate(:'uma') IS NOT NULL AS uma;
+SET search_path = regress_evil, pg_catalog, tracker_pool, public;
+SELECT count(*) AS issues_uma_sees FROM tracker_pool.issues;
+SELECT count(*) AS comments_uma_sees FROM tracker_pool.comments;
+INSERT INTO tracker_pool.issues (title) VALUES ('hostile three');
+-- a silo's super admin
+SELECT tracker.authenticate(:'vic') IS NOT NULL AS vic;
+SELECT data_schema AS vault_schema FROM tracker.tenants \gset
+SET search_path = regress_evil, pg_catalog, public;
+INSERT INTO :"vault_schema".issues (title) VALUES ('vault one');
+SELECT key FROM :"vault_schema".issues;
+SET client_min_messages = warning;
+RESET search_path;
+RESET tracker.token;
+RESET ROLE;
+
+-- operator functions under the same path, called by an operator
+SET ROLE regress_hd_operator;
+SET search_path = regress_evil, pg_catalog, public;
+SET client_min_messages = notice;
+SELECT tracker.create_tenant('hostile-co', 'Hostile Co', 'standard') AS hostile_id \gset
+SELECT tracker.set_tenant_limits(:'hostile_id', 7, NULL);
+SELECT tracker.set_tenant_status(:'hostile_id', 'suspended');
+SELECT count(*) AS keys FROM tracker.list_keys();
+SELECT tracker.revoke_token('hostile-jti', NULL);
+SELECT tracker.purge_revoked_tokens() AS purged;
+SELECT tracker.retire_key('hd', '1 hour') IS NOT NULL AS retiring;
+SET client_min_messages = warning;
+RESET search_path;
+RESET ROLE;
+
+--
+-- 2. Privileged functions check the session's role, however they are
+-- reached: an operator's SECURITY DEFINER wrapper granted to a tenant user
+-- does not make her an operator
+--
+CREATE SCHEMA regress_wrappers AUTHORIZATION regress_hd_operator;
+GRANT USAGE ON SCHEMA regress_wrappers TO regress_hostile;
+SET ROLE regress_hd_operator;
+CREATE FUNCTION regress_wrappers.regress_wrap_add_key(kid text, secret text) RETURNS text
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$ SELECT tracker.add_key(kid, 'HS256', secret) $$;
+CREATE FUNCTION regress_wrappers.regress_wrap_sign(claims jsonb) RETURNS text
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$ SELECT tracker.sign_token(claims, 'hd') $$;
+CREATE FUNCTION regress_wrappers.regress_wrap_revoke(jti text) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$ SELECT tracker.revoke_token(jti) $$;
+CREATE FUNCTION regress_wrappers.regress_wrap_list() RETURNS bigint
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$ SELECT count(*) FROM tracker.list_keys() $$;
+CREATE FUNCTION regress_wrappers.regress_wrap_tenant() RETURNS uuid
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$ SELECT tracker.create_tenant('wrapped', 'Wrapped', 'basic') $$;
+GRANT EXECUTE ON FUNCTION regress_wrappers.regress_wrap_add_key(text, text), regress_wrappers.regress_wrap_sign(jsonb),
+	regress_wrappers.regress_wrap_revoke(text), regress_wrappers.regress_wrap_list(), regress_wrappers.regress_wrap_tenant()
+	TO regress_hostile;
+-- the operator herself may
+SELECT regress_wrappers.regress_wrap_list() AS keys_listed;
+SET ROLE regress_hostile;
+SELECT tracker.authenticate(:'uma') IS NOT NULL AS uma;
+SET client_min_messages = error;
+SELECT regress_wrappers.regress_wrap_add_key('mine', 'a-secret-of-my-own-that-is-32-bytes-long');
+SELECT regress_wrappers.regress_wrap_sign('{"sub": "vic", "tenant_id": "b0000000-0000-4000-8000-00000000000b"}');
+SELECT regress_wrappers.regress_wrap_revoke('someone-else');
+SELECT regress_wrappers.regress_wrap_list();
+SELECT regress_wrappers.regress_wrap_tenant();
+SET client_min_messages = warning;
+RESET ROLE;
+SELECT count(*) AS keys FROM tracker.jwt_keys WHERE kid = 'mine';
+
+--
+-- 3. Issue numbers: unique and increasing per tenant.  A rolled-back
+-- insert leaves no gap (the counter rolls back with it); a row that
+-- INSERT ... ON CONFLICT skips has already taken its number, so it does.
+--
+SELECT tracker.authenticate(:'sam') IS NOT NULL AS sam;
+BEGIN;
+INSERT INTO issues (title) VALUES ('rolled back');
+ROLLBACK;
+INSERT INTO issues (title) VALUES ('after the rollback') RETURNING key;
+INSERT INTO issues (id, title) SELECT id, 'a duplicate id' FROM issues WHERE key = 'ACME-4'
+	ON CONFLICT DO NOTHING RETURNING key;
+INSERT INTO issues (title) VALUES ('after the skipped row') RETURNING key;
+RESET tracker.token;
+
+RESET search_path;
+DROP SCHEMA regress_wrappers CASCADE;
+DROP SCHEMA regress_evil CASCADE;
+DROP SCHEMA tracker_pool CASCADE;
+SELECT format('DROP SCHEMA %I CASCADE', data_schema) AS drop_vault FROM tracker.tenants WHERE slug = 'vault' \gset
+:drop_vault;
+DROP EXTENSION tracker;
+DROP ROLE regress_hostile;
+DROP ROLE regress_hd_operator;
