@@ -10,6 +10,7 @@ OBJS = \
 	src/base64url.o \
 	src/strict_json.o \
 	src/crypto.o \
+	src/shared.o \
 	src/invalidation.o \
 	src/keys.o \
 	src/registry.o \
@@ -19,6 +20,7 @@ OBJS = \
 	src/roles.o \
 	src/workflow.o \
 	src/upgrade.o \
+	src/guard.o \
 	src/triggers.o \
 	src/visibility.o \
 	src/sign.o

@@ -255,9 +255,78 @@ $$;
 COMMENT ON FUNCTION @extschema@.purge_revoked_tokens() IS
 'Deletes revocations of tokens that expired more than a day ago; returns how many.';
 
+CREATE FUNCTION @extschema@.labels_valid(labels text[])
+RETURNS boolean
+LANGUAGE sql
+STRICT IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT cardinality(labels) <= 20
+	   AND NOT EXISTS (SELECT 1 FROM unnest(labels) AS l(label)
+					   WHERE label IS NULL OR length(label) NOT BETWEEN 1 AND 64
+						  OR label ~ '[[:cntrl:]]')
+$$;
+COMMENT ON FUNCTION @extschema@.labels_valid(text[]) IS
+'Whether issue labels are within bounds: at most 20, each 1 to 64 characters without control characters.';
+
+REVOKE ALL ON FUNCTION @extschema@.labels_valid(text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.labels_valid(text[]) TO tracker_user, tracker_operator;
+
+CREATE OR REPLACE FUNCTION @extschema@._issues_write()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'tracker_issues_write';
+COMMENT ON FUNCTION @extschema@._issues_write() IS
+'Row trigger of issues: context fields, per-tenant numbers and keys, what plain users may change, and the workflow.';
+
 ALTER FUNCTION @extschema@.current_role() RENAME TO current_member_role;
 COMMENT ON FUNCTION @extschema@.current_member_role() IS
 'The role (user, admin or super_admin) of the context''s user, from the tenant''s user table; NULL when there is no context.';
+
+--
+-- Invalidation as narrow as the change: keys, revocations and each tenant
+-- apart (with shared memory; see src/invalidation.c).
+--
+DROP TRIGGER jwt_keys_invalidate ON @extschema@.jwt_keys;
+DROP TRIGGER revoked_tokens_invalidate ON @extschema@.revoked_tokens;
+DROP TRIGGER tenants_invalidate ON @extschema@.tenants;
+DROP TRIGGER tenants_invalidate_removal ON @extschema@.tenants;
+CREATE FUNCTION @extschema@._verifications()
+RETURNS bigint
+LANGUAGE C
+STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'tracker_verifications';
+COMMENT ON FUNCTION @extschema@._verifications() IS
+'How many tokens this backend has verified in full (not found in its cache): for tests and diagnostics.';
+
+REVOKE ALL ON FUNCTION @extschema@._verifications() FROM PUBLIC;
+
+CREATE TRIGGER jwt_keys_invalidate
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.jwt_keys
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches('keys');
+ALTER TABLE @extschema@.jwt_keys ENABLE ALWAYS TRIGGER jwt_keys_invalidate;
+CREATE TRIGGER revoked_tokens_invalidate
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.revoked_tokens
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches('revocations');
+ALTER TABLE @extschema@.revoked_tokens ENABLE ALWAYS TRIGGER revoked_tokens_invalidate;
+CREATE TRIGGER tenants_invalidate
+	AFTER UPDATE ON @extschema@.tenants
+	FOR EACH ROW
+	WHEN ((OLD.status, OLD.data_schema, OLD.key_prefix)
+		  IS DISTINCT FROM (NEW.status, NEW.data_schema, NEW.key_prefix))
+	EXECUTE FUNCTION @extschema@._invalidate_caches('tenant', 'id');
+CREATE TRIGGER tenants_invalidate_removal
+	AFTER DELETE ON @extschema@.tenants
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_caches('tenant', 'id');
+CREATE TRIGGER tenants_invalidate_truncate
+	AFTER TRUNCATE ON @extschema@.tenants
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches('all');
+ALTER TABLE @extschema@.tenants ENABLE ALWAYS TRIGGER tenants_invalidate;
+ALTER TABLE @extschema@.tenants ENABLE ALWAYS TRIGGER tenants_invalidate_removal;
+ALTER TABLE @extschema@.tenants ENABLE ALWAYS TRIGGER tenants_invalidate_truncate;
+
+COMMENT ON FUNCTION @extschema@._invalidate_caches() IS
+'Trigger: tells every backend that what it cached may be stale: the keys (''keys''), revocations (''revocations''), one tenant (''tenant'', column of the tenant id; a row trigger) or everything (''all'', or no argument).';
 
 --
 -- Data schemas carry their version, and are defined one entity a file.
@@ -322,9 +391,13 @@ AS $$
 BEGIN
 	CASE to_version
 	WHEN 2 THEN
-		-- 1.1: the roles matrix and the workflow moved to one place each;
-		-- the policies call tracker.allowed().  Rules only.
-		NULL;
+		-- 1.1: labels are bounded one by one, not only in number (the
+		-- policies' move to tracker.allowed() is a change of rules: no step).
+		-- Validating the new constraint fails, and so leaves the schema at
+		-- version 1, when a row breaks it; the error says which constraint.
+		EXECUTE format('ALTER TABLE %I.issues DROP CONSTRAINT issues_labels_check, '
+					   'ADD CONSTRAINT issues_labels_check CHECK (@extschema@.labels_valid(labels))',
+					   schema);
 	ELSE
 		RAISE EXCEPTION 'no upgrade step to data-schema version %', to_version
 			USING ERRCODE = 'feature_not_supported';
@@ -596,9 +669,21 @@ COMMENT ON COLUMN %1$I.users.tokens_valid_after IS 'Tokens issued before this ti
 
 CREATE TRIGGER users_write BEFORE UPDATE ON %1$I.users
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._users_write();
-CREATE TRIGGER users_invalidate AFTER UPDATE OR DELETE OR TRUNCATE ON %1$I.users
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
+-- Only what a context is made of reaches cached contexts, and only the
+-- user's tenant's: a new display name or email changes nothing there.
+CREATE TRIGGER users_invalidate AFTER UPDATE ON %1$I.users
+	FOR EACH ROW
+	WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.subject IS DISTINCT FROM NEW.subject
+		  OR OLD.role IS DISTINCT FROM NEW.role OR OLD.active IS DISTINCT FROM NEW.active
+		  OR OLD.tokens_valid_after IS DISTINCT FROM NEW.tokens_valid_after)
+	EXECUTE FUNCTION @extschema@._invalidate_caches('tenant', 'tenant_id');
+CREATE TRIGGER users_invalidate_removal AFTER DELETE ON %1$I.users
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_caches('tenant', 'tenant_id');
+CREATE TRIGGER users_invalidate_truncate AFTER TRUNCATE ON %1$I.users
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches('all');
 ALTER TABLE %1$I.users ENABLE ALWAYS TRIGGER users_invalidate;
+ALTER TABLE %1$I.users ENABLE ALWAYS TRIGGER users_invalidate_removal;
+ALTER TABLE %1$I.users ENABLE ALWAYS TRIGGER users_invalidate_truncate;
 
 ALTER TABLE %1$I.users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE %1$I.users FORCE ROW LEVEL SECURITY;
@@ -714,9 +799,14 @@ CREATE TRIGGER team_members_admin BEFORE INSERT OR UPDATE OR DELETE ON %1$I.team
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._check_statement('manage team members');
 CREATE TRIGGER team_members_write BEFORE INSERT OR UPDATE ON %1$I.team_members
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._stamp_row();
-CREATE TRIGGER team_members_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %1$I.team_members
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
+-- A membership change reaches the cached contexts of its tenant only; a
+-- statement that changes no row reaches none.
+CREATE TRIGGER team_members_invalidate AFTER INSERT OR UPDATE OR DELETE ON %1$I.team_members
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_caches('tenant', 'tenant_id');
+CREATE TRIGGER team_members_invalidate_truncate AFTER TRUNCATE ON %1$I.team_members
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches('all');
 ALTER TABLE %1$I.team_members ENABLE ALWAYS TRIGGER team_members_invalidate;
+ALTER TABLE %1$I.team_members ENABLE ALWAYS TRIGGER team_members_invalidate_truncate;
 
 ALTER TABLE %1$I.team_members ENABLE ROW LEVEL SECURITY;
 ALTER TABLE %1$I.team_members FORCE ROW LEVEL SECURITY;
@@ -768,8 +858,7 @@ CREATE TABLE %1$I.issues (
 	assignee_id	uuid,
 	team_id		uuid,
 	due_date	date,
-	labels		text[] NOT NULL DEFAULT '{}'
-				CHECK (cardinality(labels) <= 20 AND array_position(labels, NULL) IS NULL),
+	labels		text[] NOT NULL DEFAULT '{}' CHECK (@extschema@.labels_valid(labels)),
 	estimated_hours numeric(8,2) CHECK (estimated_hours >= 0),
 	story_points integer CHECK (story_points BETWEEN 0 AND 1000),
 	created_at	timestamptz NOT NULL DEFAULT now(),
@@ -802,9 +891,10 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
 	EXECUTE format($ddl$
-COMMENT ON TABLE %1$I.issue_counters IS 'The last issue number of each tenant. The issue trigger takes the next one under the row''s lock, so numbers have no gaps.';
+COMMENT ON TABLE %1$I.issue_counters IS 'The last issue number of each tenant. The issue trigger takes the next one under the row''s lock, so numbers are unique and increase; a rolled-back insert gives its number back, a row skipped by ON CONFLICT does not.';
 COMMENT ON TABLE %1$I.issues IS 'Issues. Users see those they reported, are assigned or whose team they belong to; admins see all of their tenant''s.';
-COMMENT ON COLUMN %1$I.issues.key IS 'The issue''s key, as in TECH-42: the tenant''s prefix and a gapless per-tenant number.';
+COMMENT ON COLUMN %1$I.issues.key IS 'The issue''s key, as in TECH-42: the tenant''s prefix and its per-tenant number.';
+COMMENT ON COLUMN %1$I.issues.labels IS 'At most 20 labels, each 1 to 64 characters without control characters (tracker.labels_valid()).';
 COMMENT ON COLUMN %1$I.issues.status IS 'open, in_progress, in_review or closed; changes follow tracker.status_transition_allowed().';
 COMMENT ON COLUMN %1$I.issues.priority_rank IS 'priority as a number (low 1 .. critical 4), for ordering.';
 COMMENT ON COLUMN %1$I.issues.reporter_id IS 'Who created the issue: always the authenticated user.';

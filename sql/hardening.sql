@@ -189,7 +189,43 @@ RESET ROLE;
 SELECT count(*) AS keys FROM tracker.jwt_keys WHERE kid = 'mine';
 
 --
--- 3. Issue numbers: unique and increasing per tenant.  A rolled-back
+-- 3. No tenant user can make another tenant wait on a shared table: LOCK
+-- beyond ROW EXCLUSIVE (which every write takes anyway) is refused on the
+-- data schemas' and tracker's tables, though the UPDATE and DELETE grants
+-- would let PostgreSQL grant it
+--
+SET ROLE regress_hostile;
+SELECT tracker.authenticate(:'uma') IS NOT NULL AS uma;
+BEGIN;
+LOCK TABLE tracker_pool.issues IN ACCESS EXCLUSIVE MODE;
+ROLLBACK;
+BEGIN;
+LOCK TABLE tracker_pool.comments IN SHARE MODE;
+ROLLBACK;
+BEGIN;
+LOCK TABLE ONLY tracker_pool.teams, tracker_pool.team_members IN EXCLUSIVE MODE NOWAIT;
+ROLLBACK;
+BEGIN;
+LOCK TABLE tracker_pool.issues IN SHARE UPDATE EXCLUSIVE MODE;
+ROLLBACK;
+BEGIN;
+LOCK TABLE tracker_pool.issues IN ROW EXCLUSIVE MODE;
+LOCK TABLE tracker.tenants IN ACCESS SHARE MODE;
+SELECT count(*) AS locks_held FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation'
+	AND relation IN ('tracker_pool.issues'::regclass, 'tracker.tenants'::regclass);
+ROLLBACK;
+BEGIN;
+LOCK TABLE tracker.tenants IN EXCLUSIVE MODE;
+ROLLBACK;
+RESET ROLE;
+-- the owner (here a superuser) still can, for maintenance
+BEGIN;
+LOCK TABLE tracker_pool.issues IN ACCESS EXCLUSIVE MODE;
+ROLLBACK;
+RESET tracker.token;
+
+--
+-- 4. Issue numbers: unique and increasing per tenant.  A rolled-back
 -- insert leaves no gap (the counter rolls back with it); a row that
 -- INSERT ... ON CONFLICT skips has already taken its number, so it does.
 --
@@ -201,6 +237,23 @@ INSERT INTO issues (title) VALUES ('after the rollback') RETURNING key;
 INSERT INTO issues (id, title) SELECT id, 'a duplicate id' FROM issues WHERE key = 'ACME-4'
 	ON CONFLICT DO NOTHING RETURNING key;
 INSERT INTO issues (title) VALUES ('after the skipped row') RETURNING key;
+
+--
+-- 5. Every text a user writes is bounded, labels too: at most 20, each 1
+-- to 64 characters without control characters (terse: the failing row
+-- would show generated ids)
+--
+\set VERBOSITY terse
+INSERT INTO issues (title, labels) VALUES ('twenty labels', (SELECT array_agg('l' || n) FROM generate_series(1, 20) n)) RETURNING cardinality(labels);
+INSERT INTO issues (title, labels) VALUES ('21 labels', (SELECT array_agg('l' || n) FROM generate_series(1, 21) n));
+INSERT INTO issues (title, labels) VALUES ('a long label', ARRAY[repeat('x', 65)]);
+INSERT INTO issues (title, labels) VALUES ('a huge label', ARRAY[repeat('x', 512 * 1024)]);
+INSERT INTO issues (title, labels) VALUES ('an empty label', ARRAY['']);
+INSERT INTO issues (title, labels) VALUES ('a null label', ARRAY[NULL::text]);
+INSERT INTO issues (title, labels) VALUES ('a control character', ARRAY[E'a\nb']);
+INSERT INTO issues (title, labels) VALUES ('64 characters', ARRAY[repeat('y', 64)]) RETURNING length(labels[1]);
+UPDATE issues SET labels = ARRAY[repeat('z', 100)] WHERE title = '64 characters';
+\set VERBOSITY default
 RESET tracker.token;
 
 RESET search_path;

@@ -35,6 +35,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 #include "access/xact.h"
+#include "storage/proc.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
@@ -60,13 +61,21 @@ typedef struct ContextEntry
 	char		data_schema[NAMEDATALEN];
 	char		key_prefix[16];
 	ArrayType  *teams;			/* uuid[] of the user's teams; NULL until needed */
+	InvalStamp	stamp;			/* what the entry's answers depend on */
+	bool		has_jti;		/* revocations concern it */
 	void	   *storage;		/* one chunk holding subject and claims */
 	bool		recently_used;	/* for the clock sweep that evicts entries */
 } ContextEntry;
 
 static MemoryContext entry_cxt = NULL;
 static HTAB *entries = NULL;
-static uint64 entries_generation = 0;
+
+/* Tokens this backend has verified in full (tracker._verifications()) */
+static int64 verifications = 0;
+
+/* When the current entry's stamp was last compared: once per transaction */
+static LocalTransactionId checked_lxid = InvalidLocalTransactionId;
+static uint64 checked_local = 0;
 
 /* The entry for the current value of tracker.token, once resolved */
 static ContextEntry *current = NULL;
@@ -93,7 +102,6 @@ reset_entries(void)
 	ctl.hcxt = entry_cxt;
 	entries = hash_create("tracker contexts", 256, &ctl,
 						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	entries_generation = invalidation_generation();
 	current = NULL;
 	token_changed = true;
 }
@@ -240,8 +248,9 @@ lookup_or_verify(const char *token)
 	TenantRecord tenant;
 	MemberRecord member;
 	ContextEntry fresh;
+	InvalStamp	stamp;
 
-	if (entries == NULL || entries_generation != invalidation_generation())
+	if (entries == NULL)
 		reset_entries();
 
 	if (len <= tracker_max_token_size)
@@ -252,19 +261,24 @@ lookup_or_verify(const char *token)
 		{
 			TimestampTz now = GetCurrentTimestamp();
 
-			if (entry->recheck_at > now)
+			if (entry->recheck_at > now &&
+				invalidation_stamp_current(&entry->stamp, entry->has_jti))
 			{
 				entry->recently_used = true;
 				return entry;
 			}
 			if (entry->expires <= now)
 				jwt_report_expired(entry->expires);
-			/* its key has retired since: verify afresh, to say so */
+			/* its key has retired, or its rows changed, since: verify afresh */
 			forget(entry);
 		}
 	}
 
+	/* the counters first, then the rows (invalidation.c) */
+	invalidation_stamp(NULL, &stamp);
+	verifications++;
 	jwt_verify(token, len, &vt);
+	invalidation_stamp_add_tenant(&stamp, &vt.tenant);
 	if (vt.jti != NULL && registry_jti_revoked(vt.jti))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
@@ -283,6 +297,8 @@ lookup_or_verify(const char *token)
 	strlcpy(fresh.role, member.role, sizeof(fresh.role));
 	strlcpy(fresh.data_schema, tenant.data_schema, sizeof(fresh.data_schema));
 	strlcpy(fresh.key_prefix, tenant.key_prefix, sizeof(fresh.key_prefix));
+	fresh.stamp = stamp;
+	fresh.has_jti = vt.jti != NULL;
 
 	if (hash_get_num_entries(entries) >= tracker_context_cache_size)
 		evict_entries();
@@ -297,8 +313,20 @@ resolve(void)
 {
 	TimestampTz now = GetCurrentStatementStartTimestamp();
 
-	if (entries == NULL || entries_generation != invalidation_generation())
+	if (entries == NULL)
 		reset_entries();
+	/* has what the context was made from changed?  Asked once per transaction */
+	if (!token_changed && current != NULL &&
+		(MyProc->lxid != checked_lxid || invalidation_local() != checked_local))
+	{
+		checked_lxid = MyProc->lxid;
+		checked_local = invalidation_local();
+		if (!invalidation_stamp_current(&current->stamp, current->has_jti))
+		{
+			forget(current);
+			token_changed = true;
+		}
+	}
 	if (!token_changed && current != NULL && current->recheck_at <= now)
 	{
 		if (current->expires <= now)
@@ -313,6 +341,8 @@ resolve(void)
 		if (tracker_token != NULL && tracker_token[0] != '\0')
 			current = lookup_or_verify(tracker_token);
 		token_changed = false;
+		checked_lxid = MyProc->lxid;
+		checked_local = invalidation_local();
 	}
 	return current;
 }
@@ -425,6 +455,8 @@ tracker_authenticate(PG_FUNCTION_ARGS)
 					local);
 	current = entry;
 	token_changed = false;
+	checked_lxid = MyProc->lxid;
+	checked_local = invalidation_local();
 
 	PG_RETURN_JSONB_P(DatumGetJsonbPCopy(JsonbPGetDatum(entry->claims)));
 }
@@ -506,4 +538,13 @@ tracker_claims(PG_FUNCTION_ARGS)
 	if (entry == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_JSONB_P(DatumGetJsonbPCopy(JsonbPGetDatum(entry->claims)));
+}
+
+PG_FUNCTION_INFO_V1(tracker_verifications);
+
+/* tracker._verifications() RETURNS bigint: full verifications in this backend */
+Datum
+tracker_verifications(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(verifications);
 }

@@ -3,29 +3,51 @@
  * invalidation.c
  *	  Cross-backend invalidation of cached keys and verified contexts.
  *
- * Backends cache parsed keys and verified tokens.  When a key is added or
- * retired, a token revoked, or (later) a user or tenant changed, a
- * statement-level trigger on that table calls tracker._invalidate_caches(),
- * which queues a relcache invalidation of tracker.jwt_keys (the "anchor").
- * PostgreSQL delivers it to every backend of the database at commit, and
- * each one processes it at its next transaction start; the callback here
- * only bumps a generation counter, and the caches compare their own
- * generation with it before use.  No key or row is read in the callback.
+ * Backends cache parsed keys, tenants and verified tokens.  Triggers on the
+ * tables behind them call tracker._invalidate_caches(kind [, column]):
+ * 'keys' (tracker.jwt_keys), 'revocations' (tracker.revoked_tokens),
+ * 'tenant' with the column that holds the tenant id (row triggers on
+ * tracker.tenants, users and team_members, fired only by changes that
+ * matter to a context), or no argument, 'all' (a TRUNCATE, and the
+ * statement triggers of data schemas made by 1.0).
+ *
+ * With shared memory (shared.c), each kind is a counter there and a tenant
+ * has its own: a change costs only the caches that depend on it.  A
+ * committing transaction bumps its counters twice: before its commit
+ * becomes visible, and after.  A reader stamps its cache with the counters
+ * before it reads the rows; whatever it read before the commit was
+ * visible, the second bump makes stale.  Readers compare stamps once per
+ * transaction, so a change reaches every other backend from its next
+ * transaction.  The writing backend's own caches go stale at once (the
+ * triggers run after each statement's rows).
+ *
+ * Without shared memory, the trigger queues a relcache invalidation of
+ * tracker.jwt_keys (the "anchor"), which PostgreSQL delivers to every
+ * backend of the database at commit; the callback here bumps this
+ * backend's local counter, and every cache is stale: correct, but every
+ * change reaches every tenant.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
+#include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "invalidation.h"
+#include "shared.h"
 
-static uint64 generation = 1;
+static uint64 local_generation = 1;
 
 /*
  * The anchor, once resolved, and the catalog-cache hash of its name, so
@@ -42,7 +64,7 @@ static void
 relcache_callback(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || !OidIsValid(anchor_relid) || relid == anchor_relid)
-		generation++;
+		local_generation++;
 }
 
 static void
@@ -51,7 +73,7 @@ relname_callback(Datum arg, int cacheid, uint32 hashvalue)
 	if (hashvalue == 0 || hashvalue == anchor_name_hash)
 	{
 		anchor_relid = InvalidOid;
-		generation++;
+		local_generation++;
 	}
 }
 
@@ -62,16 +84,61 @@ invalidation_init(void)
 	CacheRegisterSyscacheCallback(RELNAMENSP, relname_callback, (Datum) 0);
 }
 
-uint64
-invalidation_generation(void)
+void
+invalidation_stamp(const pg_uuid_t *tenant, InvalStamp *out)
 {
-	return generation;
+	memset(out, 0, sizeof(*out));
+	out->local = local_generation;
+	out->slot = -1;
+	if (tracker_shared == NULL)
+		return;
+	out->keys = pg_atomic_read_u64(&tracker_shared->keys);
+	out->revocations = pg_atomic_read_u64(&tracker_shared->revocations);
+	out->all_tenants = pg_atomic_read_u64(&tracker_shared->all_tenants);
+	if (tenant != NULL)
+	{
+		out->slot = shared_tenant_slot(tenant);
+		out->tenant = pg_atomic_read_u64(&tracker_shared->tenants[out->slot]);
+	}
+	/* the rows are read after the counters */
+	pg_read_barrier();
+}
+
+void
+invalidation_stamp_add_tenant(InvalStamp *stamp, const pg_uuid_t *tenant)
+{
+	if (tracker_shared == NULL)
+		return;
+	stamp->slot = shared_tenant_slot(tenant);
+	stamp->tenant = pg_atomic_read_u64(&tracker_shared->tenants[stamp->slot]);
+	pg_read_barrier();
+}
+
+bool
+invalidation_stamp_current(const InvalStamp *stamp, bool with_revocations)
+{
+	if (stamp->local != local_generation)
+		return false;
+	if (tracker_shared == NULL)
+		return true;
+	return stamp->keys == pg_atomic_read_u64(&tracker_shared->keys) &&
+		stamp->all_tenants == pg_atomic_read_u64(&tracker_shared->all_tenants) &&
+		(stamp->slot < 0 ||
+		 stamp->tenant == pg_atomic_read_u64(&tracker_shared->tenants[stamp->slot])) &&
+		(!with_revocations ||
+		 stamp->revocations == pg_atomic_read_u64(&tracker_shared->revocations));
+}
+
+uint64
+invalidation_local(void)
+{
+	return local_generation;
 }
 
 void
 invalidation_signal_local(void)
 {
-	generation++;
+	local_generation++;
 }
 
 Oid
@@ -96,20 +163,150 @@ invalidation_anchor(void)
 	return anchor_relid;
 }
 
+/* ----------------------------------------------------------------
+ * The writing side: counters to bump when this transaction commits
+ * ----------------------------------------------------------------
+ */
+
+static bool pending_keys = false;
+static bool pending_revocations = false;
+static bool pending_all = false;
+static bool *pending_slots = NULL;	/* TENANT_SLOTS flags, in TopMemoryContext */
+static bool pending_any = false;
+
+static void
+bump_pending(void)
+{
+	if (pending_keys)
+		pg_atomic_fetch_add_u64(&tracker_shared->keys, 1);
+	if (pending_revocations)
+		pg_atomic_fetch_add_u64(&tracker_shared->revocations, 1);
+	if (pending_all)
+		pg_atomic_fetch_add_u64(&tracker_shared->all_tenants, 1);
+	for (int i = 0; i < TENANT_SLOTS; i++)
+		if (pending_slots[i])
+			pg_atomic_fetch_add_u64(&tracker_shared->tenants[i], 1);
+}
+
+static void
+forget_pending(void)
+{
+	pending_keys = pending_revocations = pending_all = false;
+	memset(pending_slots, 0, TENANT_SLOTS * sizeof(bool));
+	pending_any = false;
+}
+
+static void
+xact_callback(XactEvent event, void *arg)
+{
+	if (!pending_any)
+		return;
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+			bump_pending();		/* before the commit is visible ... */
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			bump_pending();		/* ... and after it */
+			forget_pending();
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot PREPARE a transaction that has changed tracker's keys, tenants or members")));
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			/* what this backend cached meanwhile may hold the undone rows */
+			local_generation++;
+			forget_pending();
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+				 SubTransactionId parentSubid, void *arg)
+{
+	/* as at abort: caches may hold rows the rollback undid */
+	if (pending_any && event == SUBXACT_EVENT_ABORT_SUB)
+		local_generation++;
+}
+
+static void
+note_pending(void)
+{
+	if (pending_slots == NULL)
+	{
+		pending_slots = MemoryContextAllocZero(TopMemoryContext, TENANT_SLOTS * sizeof(bool));
+		RegisterXactCallback(xact_callback, NULL);
+		RegisterSubXactCallback(subxact_callback, NULL);
+	}
+	pending_any = true;
+	/* this backend's own caches: stale from its next statement */
+	local_generation++;
+}
+
+static void
+note_tenant_of(TriggerData *td, HeapTuple tuple, const char *column)
+{
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	int			attnum = SPI_fnumber(desc, column);
+	bool		isnull;
+	Datum		d;
+
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("table \"%s\" has no column \"%s\"",
+						RelationGetRelationName(td->tg_relation), column)));
+	d = heap_getattr(tuple, attnum, desc, &isnull);
+	if (!isnull)
+		pending_slots[shared_tenant_slot(DatumGetUUIDP(d))] = true;
+}
+
 PG_FUNCTION_INFO_V1(tracker_invalidate_caches);
 
 /*
- * Trigger: queue the invalidation; it reaches other backends only if this
- * transaction commits.
+ * Trigger: tracker._invalidate_caches(['keys' | 'revocations' | 'all' |
+ * 'tenant', column]).  The caches it names go stale in every backend if
+ * this transaction commits; in this backend, at once.
  */
 Datum
 tracker_invalidate_caches(PG_FUNCTION_ARGS)
 {
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	const char *kind;
+
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("tracker._invalidate_caches() must be called as a trigger")));
+	kind = td->tg_trigger->tgnargs > 0 ? td->tg_trigger->tgargs[0] : "all";
 
-	CacheInvalidateRelcacheByRelid(invalidation_anchor());
+	if (tracker_shared == NULL)
+	{
+		CacheInvalidateRelcacheByRelid(invalidation_anchor());
+		return PointerGetDatum(NULL);
+	}
+
+	note_pending();
+	if (strcmp(kind, "keys") == 0)
+		pending_keys = true;
+	else if (strcmp(kind, "revocations") == 0)
+		pending_revocations = true;
+	else if (strcmp(kind, "tenant") == 0 && td->tg_trigger->tgnargs == 2 &&
+			 TRIGGER_FIRED_FOR_ROW(td->tg_event))
+	{
+		note_tenant_of(td, td->tg_trigtuple, td->tg_trigger->tgargs[1]);
+		if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+			note_tenant_of(td, td->tg_newtuple, td->tg_trigger->tgargs[1]);
+	}
+	else
+		pending_all = true;		/* 'all', and whatever else: err on the safe side */
 	return PointerGetDatum(NULL);
 }

@@ -37,7 +37,7 @@
 
 static MemoryContext key_cxt = NULL;
 static HTAB *key_table = NULL;
-static uint64 key_generation = 0;
+static InvalStamp key_stamp;
 
 /* Free the OpenSSL keys, then everything else the cache holds */
 static void
@@ -68,7 +68,7 @@ load_keys(void)
 	HeapTuple	tuple;
 	MemoryContext old;
 	HTAB	   *table;
-	uint64		generation;
+	InvalStamp	stamp;
 
 	if (key_cxt == NULL)
 		key_cxt = AllocSetContextCreate(CacheMemoryContext, "tracker keys",
@@ -76,7 +76,7 @@ load_keys(void)
 	forget_keys();
 
 	rel = table_open(invalidation_anchor(), AccessShareLock);
-	generation = invalidation_generation();
+	invalidation_stamp(NULL, &stamp);
 
 	ctl.keysize = KID_MAXLEN + 1;
 	ctl.entrysize = sizeof(VerifyKey);
@@ -123,13 +123,13 @@ load_keys(void)
 	table_close(rel, AccessShareLock);
 	/* only a complete table is used: an error above leaves none */
 	key_table = table;
-	key_generation = generation;
+	key_stamp = stamp;
 }
 
 VerifyKey *
 keys_lookup(const char *kid)
 {
-	if (key_table == NULL || key_generation != invalidation_generation())
+	if (key_table == NULL || !invalidation_stamp_current(&key_stamp, false))
 		load_keys();
 	if (strlen(kid) > KID_MAXLEN)
 		return NULL;

@@ -158,8 +158,8 @@ registry_jti_revoked(const char *jti)
 
 /*
  * Tenants change rarely and are few next to tokens, so their rows are
- * cached, and dropped with everything else when invalidation.c reports a
- * change (a status, data schema or key prefix change of any tenant).
+ * cached, each with the invalidation stamp it was read under (a status,
+ * data schema or key prefix change of that tenant makes it stale).
  */
 #define MAX_CACHED_TENANTS 100000
 
@@ -167,17 +167,32 @@ typedef struct TenantCacheEntry
 {
 	pg_uuid_t	id;				/* hash key */
 	TenantRecord record;
+	InvalStamp	stamp;
 } TenantCacheEntry;
 
 static HTAB *tenant_cache = NULL;
-static uint64 tenant_cache_generation = 0;
 
-static TenantCacheEntry *
-tenant_cache_slot(const pg_uuid_t *tenant, bool *found)
+static bool read_tenant(const pg_uuid_t *tenant, TenantRecord *out);
+
+bool
+registry_tenant(const pg_uuid_t *tenant, TenantRecord *out)
 {
-	if (tenant_cache == NULL ||
-		tenant_cache_generation != invalidation_generation() ||
-		hash_get_num_entries(tenant_cache) >= MAX_CACHED_TENANTS)
+	TenantCacheEntry *slot;
+	InvalStamp	stamp;
+
+	if (tenant_cache != NULL)
+	{
+		slot = hash_search(tenant_cache, tenant, HASH_FIND, NULL);
+		if (slot != NULL && invalidation_stamp_current(&slot->stamp, false))
+		{
+			*out = slot->record;
+			return true;
+		}
+	}
+	invalidation_stamp(tenant, &stamp);
+	if (!read_tenant(tenant, out))
+		return false;
+	if (tenant_cache == NULL || hash_get_num_entries(tenant_cache) >= MAX_CACHED_TENANTS)
 	{
 		HASHCTL		ctl;
 
@@ -188,33 +203,10 @@ tenant_cache_slot(const pg_uuid_t *tenant, bool *found)
 		ctl.hcxt = CacheMemoryContext;
 		tenant_cache = hash_create("tracker tenants", 1024, &ctl,
 								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		tenant_cache_generation = invalidation_generation();
 	}
-	return hash_search(tenant_cache, tenant, HASH_ENTER, found);
-}
-
-static bool read_tenant(const pg_uuid_t *tenant, TenantRecord *out);
-
-bool
-registry_tenant(const pg_uuid_t *tenant, TenantRecord *out)
-{
-	bool		found;
-	TenantCacheEntry *slot;
-
-	/* read first: opening the table may deliver an invalidation */
-	if (tenant_cache != NULL && tenant_cache_generation == invalidation_generation())
-	{
-		slot = hash_search(tenant_cache, tenant, HASH_FIND, NULL);
-		if (slot != NULL)
-		{
-			*out = slot->record;
-			return true;
-		}
-	}
-	if (!read_tenant(tenant, out))
-		return false;
-	slot = tenant_cache_slot(tenant, &found);
+	slot = hash_search(tenant_cache, tenant, HASH_ENTER, NULL);
 	slot->record = *out;
+	slot->stamp = stamp;
 	return true;
 }
 
@@ -350,4 +342,34 @@ registry_issue_people(const char *schema, const pg_uuid_t *tenant,
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return HeapTupleIsValid(tuple);
+}
+
+/*
+ * Is this schema a data schema (registered in tracker.data_schemas)?  A
+ * database still at 1.0 has no registry: then every schema counts, so that
+ * the callers (guards) err on the side of caution.
+ */
+bool
+registry_is_data_schema(const char *schema)
+{
+	Oid			nsp = get_namespace_oid("tracker", true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid("data_schemas", nsp) : InvalidOid;
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	NameData	name;
+	bool		found;
+
+	if (!OidIsValid(relid))
+		return true;
+	namestrcpy(&name, schema);
+	rel = table_open(relid, AccessShareLock);
+	ScanKeyInit(&key, attnameAttNum(rel, "schema_name", false), BTEqualStrategyNumber,
+				F_NAMEEQ, NameGetDatum(&name));
+	scan = systable_beginscan(rel, relation_in("tracker", "data_schemas_pkey"),
+							  true, NULL, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
 }

@@ -36,6 +36,9 @@ typedef struct MemberRecord
 extern Datum registry_column(HeapTuple tuple, Relation rel, const char *name,
 							 bool *isnull);
 
+/* Is this schema registered in tracker.data_schemas?  (true without a registry) */
+extern bool registry_is_data_schema(const char *schema);
+
 /* Is this jti in tracker.revoked_tokens? */
 extern bool registry_jti_revoked(const char *jti);
 

@@ -9,8 +9,10 @@
  * verification rules, context.c turns a verified token into the session's
  * tenant context, triggers.c keeps tenant rows honest, caller.c tells who
  * calls a SECURITY DEFINER function, invalidation.c tells every backend
- * when what it cached has changed, settings.c holds the tracker.* settings
- * and sign.c mints tokens for operators.
+ * when what it cached has changed, settings.c holds the tracker.* settings,
+ * sign.c mints tokens for operators, roles.c holds the roles matrix,
+ * workflow.c the issue workflow, upgrade.c the worker that upgrades data
+ * schemas, and guard.c keeps tenant users from locking shared tables.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,7 +22,9 @@
 #include "utils/guc.h"
 
 #include "context.h"
+#include "guard.h"
 #include "invalidation.h"
+#include "shared.h"
 #include "settings.h"
 
 PG_MODULE_MAGIC;
@@ -33,4 +37,6 @@ _PG_init(void)
 	settings_define();
 	MarkGUCPrefixReserved("tracker");
 	invalidation_init();
+	guard_init();
+	shared_init();
 }

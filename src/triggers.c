@@ -8,7 +8,7 @@
  * the verified context and the clock, never from the client (a client that
  * names another tenant or user is refused, not silently corrected).  Plain
  * users may change only some columns, and only of issues assigned to them;
- * status changes follow the workflow; each tenant's issues get gapless
+ * status changes follow the workflow; each tenant's issues get increasing
  * numbers and keys such as TECH-42.
  *
  * They are C rather than PL/pgSQL for two reasons: they run for every
@@ -172,8 +172,9 @@ static List *counter_plans = NIL;
 /*
  * The next number of the tenant's issues, from the data schema's
  * issue_counters.  The UPDATE's row lock serialises one tenant's inserts,
- * and rolls back with the insert, so numbers have neither gaps nor
- * duplicates.  Tenant users have no rights on the counters: the update
+ * and rolls back with the insert, so numbers are never duplicated and a
+ * rolled-back insert gives its number back.  (A row that INSERT ... ON
+ * CONFLICT skips has taken its number already: that leaves a gap.)  Tenant users have no rights on the counters: the update
  * runs as the table's owner, as a SECURITY DEFINER function would.
  */
 static int32

@@ -3,7 +3,7 @@
  * triggers.h
  *	  The data-schema triggers: rows filled from the context, the role
  *	  rules that row-level security cannot express, the issue workflow,
- *	  and gapless per-tenant issue numbers.
+ *	  and per-tenant issue numbers.
  *
  *-------------------------------------------------------------------------
  */

@@ -252,6 +252,8 @@ start_cluster() {
         printf "port = %s\n" "$port"
         printf "listen_addresses = ''\n"
         printf "unix_socket_directories = '%s'\n" "$dir"
+        # the documented way to run tracker (docs/operations.md)
+        printf "shared_preload_libraries = 'tracker'\n"
         for line in "$@"; do
             printf '%s\n' "$line"
         done

@@ -6,7 +6,7 @@ LANGUAGE C
 AS 'MODULE_PATHNAME', 'tracker_invalidate_caches';
 REVOKE ALL ON FUNCTION @extschema@._invalidate_caches() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@._invalidate_caches() IS
-'Trigger: tells every backend that cached keys and verified contexts may be stale.';
+'Trigger: tells every backend that what it cached may be stale: the keys (''keys''), revocations (''revocations''), one tenant (''tenant'', column of the tenant id; a row trigger) or everything (''all'', or no argument).';
 
 -- The column order is read by keys.c: keep it in step with KEYS_ATT_*.
 CREATE TABLE @extschema@.jwt_keys (
@@ -32,7 +32,7 @@ COMMENT ON COLUMN @extschema@.jwt_keys.material IS
 -- load) must reach cached contexts too.
 CREATE TRIGGER jwt_keys_invalidate
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.jwt_keys
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches('keys');
 ALTER TABLE @extschema@.jwt_keys ENABLE ALWAYS TRIGGER jwt_keys_invalidate;
 
 CREATE TABLE @extschema@.revoked_tokens (
@@ -47,7 +47,7 @@ COMMENT ON TABLE @extschema@.revoked_tokens IS
 
 CREATE TRIGGER revoked_tokens_invalidate
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.revoked_tokens
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches('revocations');
 ALTER TABLE @extschema@.revoked_tokens ENABLE ALWAYS TRIGGER revoked_tokens_invalidate;
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.jwt_keys', '');

@@ -66,6 +66,15 @@ AS 'MODULE_PATHNAME', 'tracker_caller_is_operator';
 COMMENT ON FUNCTION @extschema@._caller_is_operator() IS
 'True when the session''s role (not a SECURITY DEFINER owner) is a superuser or a member of tracker_operator.';
 
+CREATE FUNCTION @extschema@._verifications()
+RETURNS bigint
+LANGUAGE C
+STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'tracker_verifications';
+COMMENT ON FUNCTION @extschema@._verifications() IS
+'How many tokens this backend has verified in full (not found in its cache): for tests and diagnostics.';
+REVOKE ALL ON FUNCTION @extschema@._verifications() FROM PUBLIC;
+
 CREATE FUNCTION @extschema@.claims()
 RETURNS jsonb
 LANGUAGE C

@@ -51,19 +51,23 @@ REVOKE ALL ON @extschema@.tenants FROM PUBLIC;
 GRANT SELECT ON @extschema@.tenants TO tracker_user, tracker_operator;
 
 -- A suspended tenant, a moved data schema or a new key prefix must reach
--- cached contexts; other updates (limits, names, the row locks that
--- serialise user additions) need not empty every cache.
+-- that tenant's cached contexts; other updates (limits, names, the row
+-- locks that serialise user additions) need not reach any.
 CREATE TRIGGER tenants_invalidate
 	AFTER UPDATE ON @extschema@.tenants
 	FOR EACH ROW
 	WHEN ((OLD.status, OLD.data_schema, OLD.key_prefix)
 		  IS DISTINCT FROM (NEW.status, NEW.data_schema, NEW.key_prefix))
-	EXECUTE FUNCTION @extschema@._invalidate_caches();
+	EXECUTE FUNCTION @extschema@._invalidate_caches('tenant', 'id');
 CREATE TRIGGER tenants_invalidate_removal
-	AFTER DELETE OR TRUNCATE ON @extschema@.tenants
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
+	AFTER DELETE ON @extschema@.tenants
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_caches('tenant', 'id');
+CREATE TRIGGER tenants_invalidate_truncate
+	AFTER TRUNCATE ON @extschema@.tenants
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches('all');
 ALTER TABLE @extschema@.tenants ENABLE ALWAYS TRIGGER tenants_invalidate;
 ALTER TABLE @extschema@.tenants ENABLE ALWAYS TRIGGER tenants_invalidate_removal;
+ALTER TABLE @extschema@.tenants ENABLE ALWAYS TRIGGER tenants_invalidate_truncate;
 
 -- Serialises the changes to a tenant's users: an update (of nothing) of
 -- the tenant's row.  A plain row lock would not do under REPEATABLE READ,

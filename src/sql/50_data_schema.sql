@@ -73,12 +73,30 @@ AS 'MODULE_PATHNAME', 'tracker_stamp_row';
 COMMENT ON FUNCTION @extschema@._stamp_row() IS
 'Row trigger of teams and team_members: tenant from the context, times from the clock.';
 
+-- Whether an issue's labels are within their bounds: at most 20, each 1 to
+-- 64 characters with no control characters.  The issues' CHECK constraint.
+CREATE FUNCTION @extschema@.labels_valid(labels text[])
+RETURNS boolean
+LANGUAGE sql
+STRICT IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT cardinality(labels) <= 20
+	   AND NOT EXISTS (SELECT 1 FROM unnest(labels) AS l(label)
+					   WHERE label IS NULL OR length(label) NOT BETWEEN 1 AND 64
+						  OR label ~ '[[:cntrl:]]')
+$$;
+COMMENT ON FUNCTION @extschema@.labels_valid(text[]) IS
+'Whether issue labels are within bounds: at most 20, each 1 to 64 characters without control characters.';
+REVOKE ALL ON FUNCTION @extschema@.labels_valid(text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.labels_valid(text[]) TO tracker_user, tracker_operator;
+
 CREATE FUNCTION @extschema@._issues_write()
 RETURNS trigger
 LANGUAGE C
 AS 'MODULE_PATHNAME', 'tracker_issues_write';
 COMMENT ON FUNCTION @extschema@._issues_write() IS
-'Row trigger of issues: context fields, gapless per-tenant keys, what plain users may change, and the workflow.';
+'Row trigger of issues: context fields, per-tenant numbers and keys, what plain users may change, and the workflow.';
 
 CREATE FUNCTION @extschema@._comments_write()
 RETURNS trigger
@@ -162,9 +180,13 @@ AS $$
 BEGIN
 	CASE to_version
 	WHEN 2 THEN
-		-- 1.1: the roles matrix and the workflow moved to one place each;
-		-- the policies call tracker.allowed().  Rules only.
-		NULL;
+		-- 1.1: labels are bounded one by one, not only in number (the
+		-- policies' move to tracker.allowed() is a change of rules: no step).
+		-- Validating the new constraint fails, and so leaves the schema at
+		-- version 1, when a row breaks it; the error says which constraint.
+		EXECUTE format('ALTER TABLE %I.issues DROP CONSTRAINT issues_labels_check, '
+					   'ADD CONSTRAINT issues_labels_check CHECK (@extschema@.labels_valid(labels))',
+					   schema);
 	ELSE
 		RAISE EXCEPTION 'no upgrade step to data-schema version %', to_version
 			USING ERRCODE = 'feature_not_supported';

@@ -10,9 +10,21 @@ use strict;
 use warnings;
 
 use Exporter 'import';
+use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
-our @EXPORT = qw(mint as_user try_as_user);
+our @EXPORT = qw(tracker_node mint as_user try_as_user);
+
+# tracker_node(NAME): a new, initialised test server that loads tracker at
+# start, the documented way to run it (docs/operations.md)
+sub tracker_node
+{
+	my ($name) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'tracker'\n");
+	return $node;
+}
 
 # mint(claims => JSON, [alg => ALG], [key => FILE], [kid => KID],
 #	   [exp => SECONDS]): a token

@@ -17,8 +17,7 @@ my $tenant_a = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 my $tenant_b = 'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb';
 my $secret_file = 'test/keys/test-only-hs256.secret';
 
-my $node = PostgreSQL::Test::Cluster->new('context');
-$node->init;
+my $node = tracker_node('context');
 $node->append_conf('postgresql.conf',
 	"max_worker_processes = 8\nmax_parallel_workers = 8\n");
 $node->start;

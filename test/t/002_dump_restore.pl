@@ -99,8 +99,7 @@ ORDER BY 1};
 #
 # The source: three tenants and their data, made through the API
 #
-my $node = PostgreSQL::Test::Cluster->new('dump_source');
-$node->init;
+my $node = tracker_node('dump_source');
 $node->start;
 $node->safe_psql('postgres', "CREATE DATABASE $db");
 $node->safe_psql($db, 'CREATE EXTENSION tracker');
@@ -285,8 +284,7 @@ PostgreSQL::Test::Utils::command_ok(
 	[ $node->installed_command('pg_dump'), '-Fc', '-f', $dump, '-d', $node->connstr($db) ],
 	'pg_dump -Fc of the whole database');
 
-my $copy = PostgreSQL::Test::Cluster->new('dump_copy');
-$copy->init;
+my $copy = tracker_node('dump_copy');
 $copy->start;
 $copy->safe_psql('postgres', "CREATE DATABASE $restored_db");
 PostgreSQL::Test::Utils::command_ok(

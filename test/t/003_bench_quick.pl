@@ -11,8 +11,10 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('bench');
-$node->init;
+use lib 'test/perl';
+use TrackerTest;
+
+my $node = tracker_node('bench');
 $node->start;
 $node->safe_psql('postgres', 'CREATE DATABASE bench');
 $node->safe_psql('bench', 'CREATE EXTENSION tracker');

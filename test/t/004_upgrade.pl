@@ -33,8 +33,7 @@ my %user_tenant = (
 	zoe => 'zeta', zed => 'zeta');
 my @users = sort keys %user_tenant;
 
-my $node = PostgreSQL::Test::Cluster->new('upgrade');
-$node->init;
+my $node = tracker_node('upgrade');
 $node->start;
 my $secret = slurp_file('test/keys/test-only-hs256.secret');
 

@@ -12,11 +12,13 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+
+use lib 'test/perl';
+use TrackerTest;
 use Time::HiRes qw(time);
 
 my $silos = 200;
-my $node = PostgreSQL::Test::Cluster->new('upgrade_scale');
-$node->init;
+my $node = tracker_node('upgrade_scale');
 $node->append_conf('postgresql.conf', "fsync = off\nsynchronous_commit = off\n");
 $node->start;
 my $secret = slurp_file('test/keys/test-only-hs256.secret');

@@ -40,9 +40,21 @@ COMMENT ON COLUMN %1$I.users.tokens_valid_after IS 'Tokens issued before this ti
 
 CREATE TRIGGER users_write BEFORE UPDATE ON %1$I.users
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._users_write();
-CREATE TRIGGER users_invalidate AFTER UPDATE OR DELETE OR TRUNCATE ON %1$I.users
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
+-- Only what a context is made of reaches cached contexts, and only the
+-- user's tenant's: a new display name or email changes nothing there.
+CREATE TRIGGER users_invalidate AFTER UPDATE ON %1$I.users
+	FOR EACH ROW
+	WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.subject IS DISTINCT FROM NEW.subject
+		  OR OLD.role IS DISTINCT FROM NEW.role OR OLD.active IS DISTINCT FROM NEW.active
+		  OR OLD.tokens_valid_after IS DISTINCT FROM NEW.tokens_valid_after)
+	EXECUTE FUNCTION @extschema@._invalidate_caches('tenant', 'tenant_id');
+CREATE TRIGGER users_invalidate_removal AFTER DELETE ON %1$I.users
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_caches('tenant', 'tenant_id');
+CREATE TRIGGER users_invalidate_truncate AFTER TRUNCATE ON %1$I.users
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches('all');
 ALTER TABLE %1$I.users ENABLE ALWAYS TRIGGER users_invalidate;
+ALTER TABLE %1$I.users ENABLE ALWAYS TRIGGER users_invalidate_removal;
+ALTER TABLE %1$I.users ENABLE ALWAYS TRIGGER users_invalidate_truncate;
 
 ALTER TABLE %1$I.users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE %1$I.users FORCE ROW LEVEL SECURITY;

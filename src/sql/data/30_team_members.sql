@@ -36,9 +36,14 @@ CREATE TRIGGER team_members_admin BEFORE INSERT OR UPDATE OR DELETE ON %1$I.team
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._check_statement('manage team members');
 CREATE TRIGGER team_members_write BEFORE INSERT OR UPDATE ON %1$I.team_members
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._stamp_row();
-CREATE TRIGGER team_members_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %1$I.team_members
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches();
+-- A membership change reaches the cached contexts of its tenant only; a
+-- statement that changes no row reaches none.
+CREATE TRIGGER team_members_invalidate AFTER INSERT OR UPDATE OR DELETE ON %1$I.team_members
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_caches('tenant', 'tenant_id');
+CREATE TRIGGER team_members_invalidate_truncate AFTER TRUNCATE ON %1$I.team_members
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_caches('all');
 ALTER TABLE %1$I.team_members ENABLE ALWAYS TRIGGER team_members_invalidate;
+ALTER TABLE %1$I.team_members ENABLE ALWAYS TRIGGER team_members_invalidate_truncate;
 
 ALTER TABLE %1$I.team_members ENABLE ROW LEVEL SECURITY;
 ALTER TABLE %1$I.team_members FORCE ROW LEVEL SECURITY;

@@ -29,8 +29,7 @@ CREATE TABLE %1$I.issues (
 	assignee_id	uuid,
 	team_id		uuid,
 	due_date	date,
-	labels		text[] NOT NULL DEFAULT '{}'
-				CHECK (cardinality(labels) <= 20 AND array_position(labels, NULL) IS NULL),
+	labels		text[] NOT NULL DEFAULT '{}' CHECK (@extschema@.labels_valid(labels)),
 	estimated_hours numeric(8,2) CHECK (estimated_hours >= 0),
 	story_points integer CHECK (story_points BETWEEN 0 AND 1000),
 	created_at	timestamptz NOT NULL DEFAULT now(),
@@ -63,9 +62,10 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
 	EXECUTE format($ddl$
-COMMENT ON TABLE %1$I.issue_counters IS 'The last issue number of each tenant. The issue trigger takes the next one under the row''s lock, so numbers have no gaps.';
+COMMENT ON TABLE %1$I.issue_counters IS 'The last issue number of each tenant. The issue trigger takes the next one under the row''s lock, so numbers are unique and increase; a rolled-back insert gives its number back, a row skipped by ON CONFLICT does not.';
 COMMENT ON TABLE %1$I.issues IS 'Issues. Users see those they reported, are assigned or whose team they belong to; admins see all of their tenant''s.';
-COMMENT ON COLUMN %1$I.issues.key IS 'The issue''s key, as in TECH-42: the tenant''s prefix and a gapless per-tenant number.';
+COMMENT ON COLUMN %1$I.issues.key IS 'The issue''s key, as in TECH-42: the tenant''s prefix and its per-tenant number.';
+COMMENT ON COLUMN %1$I.issues.labels IS 'At most 20 labels, each 1 to 64 characters without control characters (tracker.labels_valid()).';
 COMMENT ON COLUMN %1$I.issues.status IS 'open, in_progress, in_review or closed; changes follow tracker.status_transition_allowed().';
 COMMENT ON COLUMN %1$I.issues.priority_rank IS 'priority as a number (low 1 .. critical 4), for ordering.';
 COMMENT ON COLUMN %1$I.issues.reporter_id IS 'Who created the issue: always the authenticated user.';

@@ -1,0 +1,35 @@
+/*-------------------------------------------------------------------------
+ *
+ * shared.h
+ *	  tracker's shared memory: one segment, asked for at server start.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TRACKER_SHARED_H
+#define TRACKER_SHARED_H
+
+#include "port/atomics.h"
+#include "utils/uuid.h"
+
+/* Tenants are spread over this many invalidation counters */
+#define TENANT_SLOTS 16384
+
+typedef struct TrackerShared
+{
+	uint64		seed;			/* keys the hash of tenant ids to slots */
+	pg_atomic_uint64 keys;		/* bumped when tracker.jwt_keys changes */
+	pg_atomic_uint64 revocations;	/* ... tracker.revoked_tokens */
+	pg_atomic_uint64 all_tenants;	/* ... something that touches every tenant */
+	pg_atomic_uint64 tenants[TENANT_SLOTS]; /* ... one tenant's row or members */
+} TrackerShared;
+
+/* The segment; NULL when tracker is not in shared_preload_libraries */
+extern TrackerShared *tracker_shared;
+
+/* Asks for the segment (from _PG_init, at server start only) */
+extern void shared_init(void);
+
+/* The counter slot of a tenant */
+extern int	shared_tenant_slot(const pg_uuid_t *tenant);
+
+#endif
