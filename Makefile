@@ -21,6 +21,7 @@ OBJS = \
 	src/workflow.o \
 	src/upgrade.o \
 	src/guard.o \
+	src/bounds.o \
 	src/triggers.o \
 	src/visibility.o \
 	src/sign.o

@@ -255,17 +255,139 @@ $$;
 COMMENT ON FUNCTION @extschema@.purge_revoked_tokens() IS
 'Deletes revocations of tokens that expired more than a day ago; returns how many.';
 
-CREATE FUNCTION @extschema@.labels_valid(labels text[])
-RETURNS boolean
-LANGUAGE sql
-STRICT IMMUTABLE PARALLEL SAFE
+--
+-- Silo schemas are named so as to say nothing about their tenant.
+--
+CREATE FUNCTION @extschema@._new_silo_name()
+RETURNS name
+LANGUAGE plpgsql
+VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT cardinality(labels) <= 20
-	   AND NOT EXISTS (SELECT 1 FROM unnest(labels) AS l(label)
-					   WHERE label IS NULL OR length(label) NOT BETWEEN 1 AND 64
-						  OR label ~ '[[:cntrl:]]')
+DECLARE
+	candidate name;
+BEGIN
+	LOOP
+		candidate := 'silo_' || left(md5(gen_random_uuid()::text), 12);
+		EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = candidate)
+			  AND NOT EXISTS (SELECT 1 FROM @extschema@.data_schemas d WHERE d.schema_name = candidate);
+	END LOOP;
+	RETURN candidate;
+END
 $$;
+
+REVOKE ALL ON FUNCTION @extschema@._new_silo_name() FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION @extschema@.create_tenant(slug text, name text, tier text,
+										  key_prefix text DEFAULT NULL,
+										  tenant_id uuid DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	d		record;
+	schema	name;
+	prefix	text := key_prefix;
+	id		uuid;
+BEGIN
+	PERFORM @extschema@._require_operator('create tenants');
+	SELECT * INTO d FROM @extschema@.tier_defaults(tier);
+	IF d.storage IS NULL THEN
+		RAISE EXCEPTION 'unknown tier "%"', tier
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The tiers are basic, standard, premium and platinum.';
+	END IF;
+	IF slug IS NULL OR slug !~ '^[a-z][a-z0-9-]{1,38}[a-z0-9]$' THEN
+		RAISE EXCEPTION 'invalid tenant slug "%"', slug
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A slug has 3 to 40 lower-case letters, digits and hyphens, starting with a letter.';
+	END IF;
+	IF name IS NULL OR length(btrim(name)) NOT BETWEEN 1 AND 200 THEN
+		RAISE EXCEPTION 'a tenant name must have 1 to 200 characters'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF prefix IS NULL THEN
+		prefix := left(upper(regexp_replace(slug, '[^a-z0-9]', '', 'g')), 4);
+	ELSIF prefix !~ '^[A-Z][A-Z0-9]{0,9}$' THEN
+		RAISE EXCEPTION 'invalid issue key prefix "%"', prefix
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A prefix has 1 to 10 upper-case letters and digits, starting with a letter.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.tenants t WHERE t.slug = create_tenant.slug) THEN
+		RAISE EXCEPTION 'tenant "%" already exists', slug
+			USING ERRCODE = 'duplicate_object';
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.tenants t WHERE t.id = create_tenant.tenant_id) THEN
+		RAISE EXCEPTION 'a tenant with id % already exists', tenant_id
+			USING ERRCODE = 'duplicate_object';
+	END IF;
+
+	schema := CASE d.storage WHEN 'silo' THEN @extschema@._new_silo_name()
+						     ELSE 'tracker_pool' END;
+	PERFORM @extschema@._create_data_schema(schema);
+
+	INSERT INTO @extschema@.tenants (id, slug, name, tier, max_users, api_calls_per_month,
+									 key_prefix, data_schema)
+	VALUES (COALESCE(tenant_id, gen_random_uuid()), slug, btrim(name), tier,
+			d.max_users, d.api_calls_per_month, prefix, schema)
+	RETURNING tenants.id INTO id;
+	EXECUTE format('INSERT INTO %I.issue_counters (tenant_id) VALUES ($1)', schema) USING id;
+	RETURN id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.create_tenant(text, text, text, text, uuid) IS
+'Provisions a tenant with its tier''s default limits, in the pooled schema or (platinum) a silo schema of its own; returns its id. tenant_id keeps the id an identity provider already uses.';
+
+CREATE FUNCTION @extschema@.rename_silo(tenant_id uuid, new_name name DEFAULT NULL)
+RETURNS name
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t @extschema@.tenants;
+	target name := COALESCE(new_name, @extschema@._new_silo_name());
+BEGIN
+	PERFORM @extschema@._require_operator('rename silos');
+	t := @extschema@._lock_tenant(rename_silo.tenant_id);
+	IF t.data_schema = 'tracker_pool' THEN
+		RAISE EXCEPTION 'tenant "%" has no silo', t.slug
+			USING ERRCODE = 'wrong_object_type',
+				  HINT = 'Only platinum tenants have a schema of their own.';
+	END IF;
+	IF target !~ '^[a-z_][a-z0-9_]*$' OR target ~ '^pg_' OR target IN ('tracker', 'tracker_pool', 'public') THEN
+		RAISE EXCEPTION 'invalid silo schema name "%"', target
+			USING ERRCODE = 'invalid_schema_name',
+				  DETAIL = 'A silo name has lower-case letters, digits and underscores, and does not start with pg_.';
+	END IF;
+	IF target = t.data_schema THEN
+		RETURN target;
+	END IF;
+	IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = target) THEN
+		RAISE EXCEPTION 'schema "%" already exists', target
+			USING ERRCODE = 'duplicate_schema';
+	END IF;
+	EXECUTE format('ALTER SCHEMA %I RENAME TO %I', t.data_schema, target);
+	UPDATE @extschema@.tenants x SET data_schema = target, updated_at = now()
+	WHERE x.id = t.id;
+	UPDATE @extschema@.data_schemas d SET schema_name = target
+	WHERE d.schema_name = t.data_schema;
+	RETURN target;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rename_silo(uuid, name) IS
+'Renames a platinum tenant''s silo schema, to a random name by default; returns the new name.';
+
+REVOKE ALL ON FUNCTION @extschema@.rename_silo(uuid, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.rename_silo(uuid, name) TO tracker_operator;
+
+CREATE FUNCTION @extschema@.labels_valid(labels text[])
+RETURNS boolean
+LANGUAGE C
+STRICT IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'tracker_labels_valid';
 COMMENT ON FUNCTION @extschema@.labels_valid(text[]) IS
 'Whether issue labels are within bounds: at most 20, each 1 to 64 characters without control characters.';
 

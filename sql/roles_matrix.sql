@@ -77,10 +77,10 @@ SELECT tracker.create_tenant('matrix-two', 'Matrix two', 'standard');
 \echo :LAST_ERROR_SQLSTATE
 CALL tracker.upgrade_data_schemas();
 SELECT tracker.create_tenant('matrix-two', 'Matrix two', 'standard') IS NOT NULL AS created_once_upgraded;
-CREATE SCHEMA tenant_squatter;
-SELECT tracker.create_tenant('squatter', 'Squatter', 'platinum');
+CREATE SCHEMA regress_squatter;
+SELECT tracker._create_data_schema('regress_squatter');
 \echo :LAST_ERROR_SQLSTATE
-DROP SCHEMA tenant_squatter;
+DROP SCHEMA regress_squatter;
 
 DROP TABLE matrix, actions;
 DROP SCHEMA tracker_pool CASCADE;

@@ -49,6 +49,8 @@ SELECT tracker.add_key('k1', 'HS256', :'secret');
 SELECT tracker.create_tenant('techstart', 'TechStart Solutions', 'basic', tenant_id => :'ts') IS NOT NULL AS techstart;
 SELECT tracker.create_tenant('devcorp', 'DevCorp Enterprise', 'premium', tenant_id => :'dc') IS NOT NULL AS devcorp;
 SELECT tracker.create_tenant('mega-corp', 'Mega Corp', 'platinum', tenant_id => :'mc') IS NOT NULL AS megacorp;
+-- (a silo's schema gets a random name; this file names it, to show it)
+SELECT tracker.rename_silo(:'mc', 'tenant_mega_corp');
 SELECT tracker.add_user(:'ts', 'boss', 'boss@techstart.example', 'super_admin') AS boss_id \gset
 SELECT tracker.add_user(:'ts', 'ada', 'ada@techstart.example', 'admin') AS ada_id \gset
 SELECT tracker.add_user(:'ts', 'john', 'john@techstart.example', 'user') AS john_id \gset

@@ -13,6 +13,8 @@ CREATE EXTENSION tracker;
 -- a pooled tenant and a silo, so that both kinds of data schema exist
 SELECT tracker.create_tenant('techstart', 'TechStart Solutions', 'basic') IS NOT NULL AS techstart;
 SELECT tracker.create_tenant('mega-corp', 'Mega Corp', 'platinum') IS NOT NULL AS megacorp;
+-- (a silo's schema gets a random name; this file names it, to show it)
+SELECT tracker.rename_silo(id, 'tenant_mega_corp') FROM tracker.tenants WHERE slug = 'mega-corp';
 
 -- the schemas this file looks at: the extension's, and the data schemas
 CREATE FUNCTION pg_temp.tracker_schemas() RETURNS SETOF oid

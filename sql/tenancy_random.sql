@@ -297,6 +297,10 @@ BEGIN
 		tid := tracker.create_tenant(slug, 'Tenant ' || i, tier,
 									 CASE i WHEN 5 THEN 'FIVE' WHEN 12 THEN 'BTEN' END,
 									 md5('regress-rand-tenant-' || i)::uuid);
+		-- (silos get random names; these are named, to show them)
+		IF tier = 'platinum' THEN
+			PERFORM tracker.rename_silo(tid, 'tenant_' || replace(slug, '-', '_'));
+		END IF;
 		INSERT INTO rr.tenant (idx, id, slug, tier, schema, prefix)
 		SELECT i, t.id, t.slug, t.tier, t.data_schema, t.key_prefix FROM tracker.tenants t WHERE t.id = tid;
 		SELECT x[1], x[2], x[3] INTO n_sa, n_ad, n_us

@@ -54,6 +54,13 @@ SELECT tracker.create_tenant('devcorp', '  DevCorp Enterprise  ', 'premium', 'DE
 	'22222222-2222-2222-2222-222222222222') AS id;
 SELECT tracker.create_tenant('mega-corp', 'Mega Corp', 'platinum',
 	tenant_id => '33333333-3333-3333-3333-333333333333') AS id;
+-- a silo's schema name says nothing about its tenant (every role can read
+-- pg_namespace): not its slug, not its name, not its id
+SELECT data_schema ~ '^silo_[0-9a-f]{12}$' AS random_name,
+	   strpos(data_schema, 'mega') = 0 AND strpos(data_schema, '3333') = 0 AS says_nothing
+FROM tracker.tenants WHERE slug = 'mega-corp';
+-- an operator may rename it (this file names it, to show it)
+SELECT tracker.rename_silo('33333333-3333-3333-3333-333333333333', 'tenant_mega_corp');
 -- key prefixes derived from the slug: its first four letters and digits, upper case
 SELECT tracker.create_tenant('x-9-lab', 'X9 Lab', 'basic') IS NOT NULL AS created;
 SELECT tracker.create_tenant('abc', 'Three Letters', 'basic') IS NOT NULL AS created;
@@ -160,10 +167,14 @@ SELECT pg_temp.try($$SELECT tracker.create_tenant('other', 'Same id', 'basic',
 	tenant_id => '11111111-1111-1111-1111-111111111111')$$);
 SELECT pg_temp.try($$SELECT tracker.create_tenant('other', 'Same id', 'platinum',
 	tenant_id => '33333333-3333-3333-3333-333333333333')$$);
--- a silo schema name that is already taken by something else
+-- a silo schema name that is already taken by something else, and names
+-- that are not for silos
 CREATE SCHEMA tenant_taken;
-SELECT pg_temp.try($$SELECT tracker.create_tenant('taken', 'Taken', 'platinum')$$);
+SELECT pg_temp.try($$SELECT tracker.rename_silo('33333333-3333-3333-3333-333333333333', 'tenant_taken')$$);
 DROP SCHEMA tenant_taken;
+SELECT pg_temp.try($$SELECT tracker.rename_silo('33333333-3333-3333-3333-333333333333', 'pg_silo')$$);
+SELECT pg_temp.try($$SELECT tracker.rename_silo('33333333-3333-3333-3333-333333333333', 'Silo')$$);
+SELECT pg_temp.try($$SELECT tracker.rename_silo('11111111-1111-1111-1111-111111111111')$$);
 -- none of the refusals left a tenant or a schema behind
 SELECT count(*) AS tenants FROM tracker.tenants;
 SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\_%' ORDER BY 1;
@@ -266,6 +277,7 @@ SET ROLE regress_tenants_op;
 SELECT tracker.create_tenant('op-basic', 'Operator Basic', 'basic') IS NOT NULL AS created;
 SELECT tracker.create_tenant('op-silo', 'Operator Silo', 'platinum',
 	tenant_id => '44444444-4444-4444-4444-444444444444') AS id;
+SELECT tracker.rename_silo('44444444-4444-4444-4444-444444444444', 'tenant_op_silo');
 SELECT tracker.set_tenant_limits('44444444-4444-4444-4444-444444444444', 50, 50000);
 SELECT tracker.set_tenant_status('44444444-4444-4444-4444-444444444444', 'suspended');
 SELECT slug, tier, status, max_users, api_calls_per_month, key_prefix, data_schema

@@ -128,6 +128,29 @@ END
 $$;
 REVOKE ALL ON FUNCTION @extschema@._tenant(uuid) FROM PUBLIC;
 
+-- A name for a new silo schema that says nothing about its tenant: every
+-- role can read pg_namespace, and a slug there would publish the list of
+-- Platinum customers.  tracker.tenants (operators only) maps tenant to
+-- schema.
+CREATE FUNCTION @extschema@._new_silo_name()
+RETURNS name
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	candidate name;
+BEGIN
+	LOOP
+		candidate := 'silo_' || left(md5(gen_random_uuid()::text), 12);
+		EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = candidate)
+			  AND NOT EXISTS (SELECT 1 FROM @extschema@.data_schemas d WHERE d.schema_name = candidate);
+	END LOOP;
+	RETURN candidate;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._new_silo_name() FROM PUBLIC;
+
 CREATE FUNCTION @extschema@.create_tenant(slug text, name text, tier text,
 										  key_prefix text DEFAULT NULL,
 										  tenant_id uuid DEFAULT NULL)
@@ -174,7 +197,7 @@ BEGIN
 			USING ERRCODE = 'duplicate_object';
 	END IF;
 
-	schema := CASE d.storage WHEN 'silo' THEN 'tenant_' || replace(slug, '-', '_')
+	schema := CASE d.storage WHEN 'silo' THEN @extschema@._new_silo_name()
 						     ELSE 'tracker_pool' END;
 	PERFORM @extschema@._create_data_schema(schema);
 
@@ -239,6 +262,51 @@ $$;
 COMMENT ON FUNCTION @extschema@.set_tenant_limits(uuid, integer, integer) IS
 'Overrides a tenant''s limits; NULL restores the tier''s default.';
 
+-- Renames a tenant's silo schema: to a random name (the default), as new
+-- silos get, or to one the operator chooses.  For silos made by 1.0, whose
+-- names carry the tenant's slug.  The tenant's cached contexts follow at
+-- their next transaction; sessions that set their search_path with
+-- authenticate() need to authenticate again.
+CREATE FUNCTION @extschema@.rename_silo(tenant_id uuid, new_name name DEFAULT NULL)
+RETURNS name
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t @extschema@.tenants;
+	target name := COALESCE(new_name, @extschema@._new_silo_name());
+BEGIN
+	PERFORM @extschema@._require_operator('rename silos');
+	t := @extschema@._lock_tenant(rename_silo.tenant_id);
+	IF t.data_schema = 'tracker_pool' THEN
+		RAISE EXCEPTION 'tenant "%" has no silo', t.slug
+			USING ERRCODE = 'wrong_object_type',
+				  HINT = 'Only platinum tenants have a schema of their own.';
+	END IF;
+	IF target !~ '^[a-z_][a-z0-9_]*$' OR target ~ '^pg_' OR target IN ('tracker', 'tracker_pool', 'public') THEN
+		RAISE EXCEPTION 'invalid silo schema name "%"', target
+			USING ERRCODE = 'invalid_schema_name',
+				  DETAIL = 'A silo name has lower-case letters, digits and underscores, and does not start with pg_.';
+	END IF;
+	IF target = t.data_schema THEN
+		RETURN target;
+	END IF;
+	IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = target) THEN
+		RAISE EXCEPTION 'schema "%" already exists', target
+			USING ERRCODE = 'duplicate_schema';
+	END IF;
+	EXECUTE format('ALTER SCHEMA %I RENAME TO %I', t.data_schema, target);
+	UPDATE @extschema@.tenants x SET data_schema = target, updated_at = now()
+	WHERE x.id = t.id;
+	UPDATE @extschema@.data_schemas d SET schema_name = target
+	WHERE d.schema_name = t.data_schema;
+	RETURN target;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rename_silo(uuid, name) IS
+'Renames a platinum tenant''s silo schema, to a random name by default; returns the new name.';
+
 DO $grants$
 DECLARE
 	f text;
@@ -246,7 +314,8 @@ BEGIN
 	FOREACH f IN ARRAY ARRAY[
 		'create_tenant(text, text, text, text, uuid)',
 		'set_tenant_status(uuid, text)',
-		'set_tenant_limits(uuid, integer, integer)']
+		'set_tenant_limits(uuid, integer, integer)',
+		'rename_silo(uuid, name)']
 	LOOP
 		EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.%s FROM PUBLIC', f);
 		EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.%s TO tracker_operator', f);

@@ -119,6 +119,8 @@ $node->safe_psql(
 SELECT tracker.create_tenant('acme', 'Acme', 'basic', tenant_id => '$tenant{acme}');
 SELECT tracker.create_tenant('bravo', 'Bravo', 'standard', 'BRV', '$tenant{bravo}');
 SELECT tracker.create_tenant('omega', 'Omega', 'platinum', tenant_id => '$tenant{omega}');
+-- (silos are named at random; this test names its own)
+SELECT tracker.rename_silo('$tenant{omega}', 'tenant_omega');
 SELECT tracker.add_user('$tenant{acme}', 'alice', 'alice\@acme.example', 'super_admin');
 SELECT tracker.add_user('$tenant{bravo}', 'bob', 'bob\@bravo.example', 'super_admin');
 SELECT tracker.add_user('$tenant{omega}', 'olga', 'olga\@omega.example', 'super_admin');

@@ -57,6 +57,12 @@ SELECT tracker.add_user('$tenant{acme}', 'alice', 'alice\@acme.example', 'super_
 SELECT tracker.add_user('$tenant{bravo}', 'bob', 'bob\@bravo.example', 'super_admin');
 SELECT tracker.add_user('$tenant{omega}', 'olga', 'olga\@omega.example', 'super_admin');
 SELECT tracker.add_user('$tenant{zeta}', 'zoe', 'zoe\@zeta.example', 'super_admin');
+DO \$\$ BEGIN
+	-- 1.1 names silos at random; the fresh database takes the names 1.0 gave
+	IF '$version' <> '1.0' THEN
+		PERFORM tracker.rename_silo(id, 'tenant_' || slug) FROM tracker.tenants WHERE tier = 'platinum';
+	END IF;
+END \$\$;
 DO \$\$ BEGIN CREATE ROLE regress_app LOGIN IN ROLE tracker_user;
 EXCEPTION WHEN duplicate_object THEN NULL; END \$\$;
 CREATE TABLE toks (name text PRIMARY KEY, tok text NOT NULL);
