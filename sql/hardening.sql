@@ -254,6 +254,14 @@ INSERT INTO issues (title, labels) VALUES ('a control character', ARRAY[E'a\nb']
 INSERT INTO issues (title, labels) VALUES ('64 characters', ARRAY[repeat('y', 64)]) RETURNING length(labels[1]);
 UPDATE issues SET labels = ARRAY[repeat('z', 100)] WHERE title = '64 characters';
 \set VERBOSITY default
+
+--
+-- 6. The policy helpers are safe on their own: comment_readable answers
+-- false for another tenant's comment, whatever the caller's role
+--
+SELECT tracker.current_member_role() AS sam_is,
+	   tracker.comment_readable('b0000000-0000-4000-8000-00000000000b', gen_random_uuid(), false) AS other_tenant,
+	   tracker.comment_readable('a0000000-0000-4000-8000-00000000000a', gen_random_uuid(), true) AS own_tenant;
 RESET tracker.token;
 
 RESET search_path;

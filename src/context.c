@@ -79,14 +79,6 @@ static uint64 checked_local = 0;
 
 /* The entry for the current value of tracker.token, once resolved */
 static ContextEntry *current = NULL;
-static bool token_changed = true;
-
-/* Called by tracker.token's assign hook (settings.c): resolve afresh */
-void
-context_token_assigned(void)
-{
-	token_changed = true;
-}
 
 static void
 reset_entries(void)
@@ -103,7 +95,7 @@ reset_entries(void)
 	entries = hash_create("tracker contexts", 256, &ctl,
 						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	current = NULL;
-	token_changed = true;
+	tracker_token_changed = true;
 }
 
 #define REJECT(...) \
@@ -316,7 +308,7 @@ resolve(void)
 	if (entries == NULL)
 		reset_entries();
 	/* has what the context was made from changed?  Asked once per transaction */
-	if (!token_changed && current != NULL &&
+	if (!tracker_token_changed && current != NULL &&
 		(MyProc->lxid != checked_lxid || invalidation_local() != checked_local))
 	{
 		checked_lxid = MyProc->lxid;
@@ -324,23 +316,23 @@ resolve(void)
 		if (!invalidation_stamp_current(&current->stamp, current->has_jti))
 		{
 			forget(current);
-			token_changed = true;
+			tracker_token_changed = true;
 		}
 	}
-	if (!token_changed && current != NULL && current->recheck_at <= now)
+	if (!tracker_token_changed && current != NULL && current->recheck_at <= now)
 	{
 		if (current->expires <= now)
 			jwt_report_expired(current->expires);
 		/* its key has retired since: verify afresh, to say so */
 		forget(current);
-		token_changed = true;
+		tracker_token_changed = true;
 	}
-	if (token_changed)
+	if (tracker_token_changed)
 	{
 		current = NULL;
 		if (tracker_token != NULL && tracker_token[0] != '\0')
 			current = lookup_or_verify(tracker_token);
-		token_changed = false;
+		tracker_token_changed = false;
 		checked_lxid = MyProc->lxid;
 		checked_local = invalidation_local();
 	}
@@ -454,7 +446,7 @@ tracker_authenticate(PG_FUNCTION_ARGS)
 					psprintf("%s, public, pg_temp", quote_identifier(entry->data_schema)),
 					local);
 	current = entry;
-	token_changed = false;
+	tracker_token_changed = false;
 	checked_lxid = MyProc->lxid;
 	checked_local = invalidation_local();
 

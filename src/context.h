@@ -26,8 +26,6 @@ typedef struct TenantContext
 	char		data_schema[NAMEDATALEN];
 } TenantContext;
 
-/* tracker.token has a new value (its assign hook calls this) */
-extern void context_token_assigned(void);
 
 /* The current context, copied into *out; false when there is none. */
 extern bool context_get(TenantContext *out);

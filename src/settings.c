@@ -15,11 +15,11 @@
 
 #include "utils/guc.h"
 
-#include "context.h"
 #include "invalidation.h"
 #include "settings.h"
 
 char	   *tracker_token = NULL;
+bool		tracker_token_changed = true;
 char	   *tracker_tenant_claim = NULL;
 int			tracker_leeway = 60;
 int			tracker_max_token_size = 8192;
@@ -48,10 +48,11 @@ assign_tenant_claim(const char *newval, void *extra)
 	invalidation_signal_local();
 }
 
+/* Only notes the change: context.c resolves the new value when it is used */
 static void
 assign_token(const char *newval, void *extra)
 {
-	context_token_assigned();
+	tracker_token_changed = true;
 }
 
 void

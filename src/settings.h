@@ -13,6 +13,9 @@ extern void settings_define(void);
 /* tracker.token: the raw token of the current context, verified on use */
 extern char *tracker_token;
 
+/* Set when tracker.token is assigned; context.c clears it once resolved */
+extern bool tracker_token_changed;
+
 /* tracker.tenant_claim: the claim that names the tenant */
 extern char *tracker_tenant_claim;
 
