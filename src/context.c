@@ -13,13 +13,16 @@
  * is verified before any context function answers from it.  A per-backend
  * cache keyed on the SHA-256 of the token makes the second and later
  * verifications of the same token a hash lookup; a clock sweep makes room
- * when it is full, and the whole cache is dropped whenever invalidation.c
- * reports that keys, revocations, tenants or members changed.
+ * when it is full.  Each entry carries the invalidation stamp it was made
+ * under (invalidation.c); an entry whose keys, tenant or (with a jti)
+ * revocations have changed since is verified again.
  *
  * The context functions are called once per row in policies, so their
- * fast path is two comparisons: has the setting changed since it was
- * last resolved, and has the cache been invalidated; then an expiry check
- * against the statement's start time.
+ * fast path is three comparisons: has the setting changed since it was
+ * last resolved, has this backend changed something, and is this still the
+ * transaction in which the context's stamp was last compared (the shared
+ * counters are read once per transaction); then an expiry check against
+ * the statement's start time.
  *
  *-------------------------------------------------------------------------
  */

@@ -7,8 +7,8 @@
  * tracker.jwt_keys is readable only by the extension's owner.  The cache
  * is loaded with a plain heap scan, which checks no privileges, so that a
  * tenant user's session (or a parallel worker) can verify tokens without
- * ever being able to read a key.  The whole cache is thrown away whenever
- * invalidation.c reports a change, and reloaded on next use: keys are few
+ * ever being able to read a key.  The whole cache is thrown away once its
+ * invalidation stamp is stale (a key changed), and reloaded: keys are few
  * and change rarely.  Parsed OpenSSL keys live outside PostgreSQL's
  * memory contexts and are freed explicitly before each reload.
  *
