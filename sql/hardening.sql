@@ -27,8 +27,21 @@ CREATE ROLE regress_hd_operator IN ROLE tracker_operator;
 -- before pg_catalog, and then uses every way in: writes through the C
 -- triggers (the issue counter runs as the table's owner), the policies,
 -- the workflow, mentions, team and user management, and the SECURITY
--- DEFINER functions.  No WARNING may appear.
+-- DEFINER functions; then an operator and a superuser do the same with
+-- theirs.  No WARNING may appear, and function statistics show that every
+-- function of the extension ran under the hostile path.
 --
+-- First, what the catalog can prove: every function of the extension
+-- that is not C pins its search_path, except the upgrade procedure, which
+-- commits and so cannot (every name in it is qualified).
+SELECT p.oid::regprocedure AS unpinned
+FROM pg_proc p
+JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tracker'
+WHERE p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c')
+  AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search\_path=%')
+ORDER BY 1::text;
+SET track_functions = 'all';
 CREATE SCHEMA regress_evil;
 GRANT USAGE, CREATE ON SCHEMA regress_evil TO regress_hostile;
 SET ROLE regress_hostile;
@@ -93,11 +106,17 @@ SELECT count(*) > 100 AS operators_planted FROM pg_operator WHERE oprnamespace =
 SELECT count(*) > 20 AS functions_planted FROM pg_proc WHERE pronamespace = 'regress_evil'::regnamespace AND proname NOT LIKE 'op\_%';
 
 -- as the tenant's super admin (the ids this part needs are read first: a
--- hostile "=" would fool this script's own WHERE clauses)
-SELECT tracker.authenticate(:'sam') IS NOT NULL AS sam;
+-- hostile "=" would fool this script's own WHERE clauses).  authenticate
+-- itself runs under the hostile path, and sets the tenant's path, which
+-- the attacker then replaces again.
+RESET ROLE;
 SELECT id AS uma_id FROM tracker_pool.users WHERE subject = 'uma' \gset
+SELECT pg_stat_reset() IS NOT NULL AS stats_reset;
+SET ROLE regress_hostile;
 SET search_path = regress_evil, pg_catalog, tracker_pool, public;
 SET client_min_messages = notice;
+SELECT tracker.authenticate(:'sam') IS NOT NULL AS sam;
+SET search_path = regress_evil, pg_catalog, tracker_pool, public;
 INSERT INTO tracker_pool.issues (title, labels) VALUES ('hostile one', '{a,b}'), ('hostile two', '{}');
 SELECT tracker.create_team('Hostile team', 'made under a hostile path') IS NOT NULL AS team;
 SELECT tracker.add_team_member(t.id, :'uma_id') FROM tracker_pool.teams t;
@@ -119,10 +138,13 @@ SELECT count(*) AS comments_seen FROM tracker_pool.comments;
 -- comment_readable, and her own write
 SELECT tracker.authenticate(:'uma') IS NOT NULL AS uma;
 SET search_path = regress_evil, pg_catalog, tracker_pool, public;
+SELECT tracker.current_subject() AS subject, tracker.current_teams() AS teams,
+	   tracker.claims() ->> 'sub' AS claimed;
 SELECT count(*) AS issues_uma_sees FROM tracker_pool.issues;
 SELECT count(*) AS comments_uma_sees FROM tracker_pool.comments;
 INSERT INTO tracker_pool.issues (title) VALUES ('hostile three');
 -- a silo's super admin
+SET search_path = regress_evil, pg_catalog, public;
 SELECT tracker.authenticate(:'vic') IS NOT NULL AS vic;
 SELECT data_schema AS vault_schema FROM tracker.tenants \gset
 SET search_path = regress_evil, pg_catalog, public;
@@ -140,13 +162,43 @@ SET client_min_messages = notice;
 SELECT tracker.create_tenant('hostile-co', 'Hostile Co', 'standard') AS hostile_id \gset
 SELECT tracker.set_tenant_limits(:'hostile_id', 7, NULL);
 SELECT tracker.set_tenant_status(:'hostile_id', 'suspended');
+SELECT tracker.create_tenant('hostile-silo', 'Hostile Silo', 'platinum') IS NOT NULL AS silo;
+SELECT tracker.sign_token('{"sub": "vic", "tenant_id": "b0000000-0000-4000-8000-00000000000b"}', 'hd') IS NOT NULL AS signed;
 SELECT count(*) AS keys FROM tracker.list_keys();
 SELECT tracker.revoke_token('hostile-jti', NULL);
 SELECT tracker.purge_revoked_tokens() AS purged;
 SELECT tracker.retire_key('hd', '1 hour') IS NOT NULL AS retiring;
+\set jwks `cat test/keys/test-only-jwks.json`
+SELECT tracker.import_jwks(:'jwks') AS imported;
+SELECT tracker.rename_silo('b0000000-0000-4000-8000-00000000000b', 'regress_vault') AS renamed;
+SELECT (tracker.tier_defaults('premium')).max_users AS premium_users;
+SET client_min_messages = warning;
+RESET ROLE;
+-- and a superuser's: the upgrade of a data schema (the vault's, put back a
+-- version by hand), by the procedure, and the worker asked for at commit
+RESET search_path;
+UPDATE tracker.data_schemas SET version = 1 WHERE schema_name = 'regress_vault';
+SET search_path = regress_evil, pg_catalog, public;
+SET client_min_messages = notice;
+CALL tracker.upgrade_data_schemas();
+BEGIN;
+SELECT tracker._upgrade_data_schemas_after_commit();
+COMMIT;
+SELECT tracker._verifications() > 0 AS verified;
 SET client_min_messages = warning;
 RESET search_path;
-RESET ROLE;
+-- (what the procedure did, read under the default path)
+SELECT count(*) AS schemas, count(*) FILTER (WHERE version < 2) AS behind FROM tracker.data_schemas;
+-- Every function of the extension ran above, under the hostile path
+-- (statistics count calls of C and SQL functions alike)
+SELECT pg_stat_force_next_flush() IS NOT NULL AS flushed;
+SELECT p.oid::regprocedure AS not_run_under_the_hostile_path
+FROM pg_proc p
+JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tracker'
+WHERE NOT EXISTS (SELECT FROM pg_stat_user_functions f WHERE f.funcid = p.oid AND f.calls > 0)
+ORDER BY 1::text;
+SET track_functions = 'none';
 
 --
 -- 2. Privileged functions check the session's role, however they are
@@ -268,8 +320,9 @@ RESET search_path;
 DROP SCHEMA regress_wrappers CASCADE;
 DROP SCHEMA regress_evil CASCADE;
 DROP SCHEMA tracker_pool CASCADE;
-SELECT format('DROP SCHEMA %I CASCADE', data_schema) AS drop_vault FROM tracker.tenants WHERE slug = 'vault' \gset
-:drop_vault;
+SELECT string_agg(format('DROP SCHEMA %I CASCADE', data_schema), '; ') AS drop_silos
+FROM tracker.tenants WHERE tier = 'platinum' \gset
+:drop_silos;
 DROP EXTENSION tracker;
 DROP ROLE regress_hostile;
 DROP ROLE regress_hd_operator;
