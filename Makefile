@@ -20,6 +20,7 @@ OBJS = \
 	src/roles.o \
 	src/workflow.o \
 	src/upgrade.o \
+	src/usage.o \
 	src/guard.o \
 	src/bounds.o \
 	src/triggers.o \

@@ -155,6 +155,26 @@ RESET ROLE;
 SELECT tracker.set_user_role(id, 'user', tenant_id) AS sarah_back_to_user FROM tracker_pool.users WHERE subject = 'sarah@techstart.com';
 
 \echo
+\echo '== 7. Tiers that do what they promise: API calls counted, a quota and a rate limit per tenant'
+\echo '-- every request that establishes a context counted one call; the usage writer keeps them'
+SELECT pg_sleep(1.5);
+SELECT slug, tier, api_calls_this_month, api_calls_per_month, requests_per_second AS per_second,
+       active_users, max_users, issues, comments
+FROM tracker.tenant_usage() ORDER BY slug;
+\echo '-- TechStart''s operator lowers its quota to what it has used: the next call is refused (PT429, HTTP 429)'
+SELECT tracker.set_tenant_limit(id, 'api_calls_per_month',
+                                (SELECT api_calls_this_month::integer FROM tracker.tenant_usage(id)))
+FROM tracker.tenants WHERE slug = 'techstart';
+SET ROLE demo_app;
+\set ON_ERROR_STOP 0
+SELECT tracker.authenticate(:'john') IS NOT NULL AS john;
+\set ON_ERROR_STOP 1
+RESET ROLE;
+\echo '-- and raises it back to the tier''s; every change is in the audit'
+SELECT tracker.reset_tenant_limits(id) FROM tracker.tenants WHERE slug = 'techstart';
+SELECT actor, action, details FROM tracker.operator_audit ORDER BY id;
+
+\echo
 \echo '== Ready tokens for the demo users (valid 8 hours). Connect as demo_app (see below), then:'
 \echo '   SELECT tracker.authenticate(''<token>'');  SELECT key, title, status FROM issues;'
 SELECT slug AS tenant, subject AS user, token FROM demo_tokens ORDER BY slug DESC, subject;

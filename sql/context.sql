@@ -165,7 +165,8 @@ SELECT regress_try($$SELECT tracker.add_user('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbb
 											 'eve', 'eve@bravo.example')$$) AS add_user;
 SELECT tracker.authenticate(:'tokB') ->> 'sub' AS sub;
 
--- a failed authenticate changes nothing: still B, not A, not nothing
+-- a failed authenticate leaves no context to act on: not B (the one before),
+-- not A, and not "no context" either, but an error until one succeeds
 SELECT regress_try(format('SELECT tracker.authenticate(%L)', :'forged'));
 SELECT regress_context();
 
@@ -488,8 +489,8 @@ SELECT regress_context();
 RESET tracker.token;
 
 -- 17b. a subject that is no user of the tenant, and a user of tenant A
--- with a genuine token whose tenant claim names tenant B: refused, and the
--- context stays what it was (B, as mallory), never A
+-- with a genuine token whose tenant claim names tenant B: refused; the
+-- context before (B, as mallory) is not used again, and A never is
 SELECT regress_try(format('SELECT tracker.authenticate(%L)', :'tokN')) AS not_a_user;
 SELECT tracker.authenticate(:'tokM') ->> 'tenant_id' AS tenant;
 SELECT regress_try(format('SELECT tracker.authenticate(%L)', :'tokX')) AS user_of_another_tenant;

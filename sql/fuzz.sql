@@ -525,7 +525,8 @@ FROM fz_summary WHERE phase = 'current_tenant';
 SELECT name AS sqlstate, n = (SELECT rejected FROM fz_summary WHERE phase = 'current_tenant') AS every_rejection
 FROM fz_count WHERE phase = 'current_tenant' AND what = 'sqlstate' ORDER BY name;
 SELECT count(*) AS findings FROM fz_finding WHERE phase = 'current_tenant';
--- the session's own context came back each time
+-- the session's own context is not used after a failed authenticate(),
+-- until one succeeds
 SELECT tracker.current_subject() AS subject, tracker.current_tenant() AS tenant;
 SELECT alg, pg_temp.try_auth(tok) AS result FROM fz_token ORDER BY n;
 

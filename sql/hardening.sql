@@ -163,6 +163,11 @@ SELECT tracker.create_tenant('hostile-co', 'Hostile Co', 'standard') AS hostile_
 SELECT tracker.set_tenant_limits(:'hostile_id', 7, NULL);
 SELECT tracker.set_tenant_status(:'hostile_id', 'suspended');
 SELECT tracker.create_tenant('hostile-silo', 'Hostile Silo', 'platinum') IS NOT NULL AS silo;
+SELECT tracker.set_tenant_limit(:'hostile_id', 'requests_per_second', 9);
+SELECT tracker.reset_tenant_limits(:'hostile_id');
+SELECT tracker.reset_api_calls('b0000000-0000-4000-8000-00000000000b') IS NOT NULL AS usage_reset;
+SELECT count(*) AS tenants_reported FROM tracker.tenant_usage();
+SELECT count(*) IS NOT NULL AS by_day FROM tracker.api_calls_by_day('b0000000-0000-4000-8000-00000000000b');
 SELECT tracker.sign_token('{"sub": "vic", "tenant_id": "b0000000-0000-4000-8000-00000000000b"}', 'hd') IS NOT NULL AS signed;
 SELECT count(*) AS keys FROM tracker.list_keys();
 SELECT tracker.revoke_token('hostile-jti', NULL);
@@ -269,6 +274,24 @@ ROLLBACK;
 BEGIN;
 LOCK TABLE tracker.tenants IN EXCLUSIVE MODE;
 ROLLBACK;
+-- nor through a view of her own, which LOCK would lock through, however
+-- deep (a view of a view, a subquery)
+CREATE TEMP VIEW regress_all_issues AS SELECT 1 AS one FROM tracker_pool.issues;
+CREATE TEMP VIEW regress_deeper AS
+	SELECT * FROM regress_all_issues WHERE EXISTS (SELECT FROM tracker_pool.team_members);
+CREATE TEMP VIEW regress_harmless AS SELECT 1 AS one;
+BEGIN;
+LOCK TABLE regress_all_issues IN ACCESS EXCLUSIVE MODE;
+ROLLBACK;
+BEGIN;
+LOCK TABLE regress_deeper IN SHARE MODE;
+ROLLBACK;
+BEGIN;
+LOCK TABLE regress_harmless IN ACCESS EXCLUSIVE MODE;
+SELECT count(*) AS shared_tables_locked FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation'
+	AND relation IN ('tracker_pool.issues'::regclass, 'tracker_pool.team_members'::regclass);
+ROLLBACK;
+DROP VIEW regress_deeper, regress_all_issues, regress_harmless;
 RESET ROLE;
 -- the owner (here a superuser) still can, for maintenance
 BEGIN;
@@ -308,9 +331,39 @@ UPDATE issues SET labels = ARRAY[repeat('z', 100)] WHERE title = '64 characters'
 \set VERBOSITY default
 
 --
--- 6. The policy helpers are safe on their own: comment_readable answers
+-- 6. After a failed authenticate(), the session's context before is not
+-- used (a client on a pooled session that ignores the error must not go on
+-- as the previous client), nor the session's context under a failed
+-- transaction-local one; another token set explicitly, or a successful
+-- authenticate(), works again
+--
+SET ROLE regress_hostile;
+\set VERBOSITY terse
+SELECT tracker.authenticate(:'sam') IS NOT NULL AS sam;
+SELECT tracker.authenticate('not.a.token');
+SELECT tracker.current_tenant();
+SELECT count(*) FROM tracker_pool.issues;
+SELECT tracker.authenticate(:'uma') IS NOT NULL AS uma;
+SELECT tracker.current_subject() AS subject;
+BEGIN;
+SELECT tracker.authenticate(:'sam', true) IS NOT NULL AS sam_local;
+SELECT tracker.authenticate('not.a.token', true);
+ROLLBACK;
+SELECT tracker.current_subject() AS uma_was_the_session_context;
+SET tracker.token = :'sam';
+SELECT tracker.current_subject() AS sam_was_abandoned_too;
+SET tracker.token = :'vic';
+SELECT tracker.current_subject() AS another_token_set_explicitly;
+RESET tracker.token;
+SELECT tracker.current_subject() IS NULL AS no_context;
+\set VERBOSITY default
+RESET ROLE;
+
+--
+-- 7. The policy helpers are safe on their own: comment_readable answers
 -- false for another tenant's comment, whatever the caller's role
 --
+SELECT tracker.authenticate(:'sam') IS NOT NULL AS sam;
 SELECT tracker.current_member_role() AS sam_is,
 	   tracker.comment_readable('b0000000-0000-4000-8000-00000000000b', gen_random_uuid(), false) AS other_tenant,
 	   tracker.comment_readable('a0000000-0000-4000-8000-00000000000a', gen_random_uuid(), true) AS own_tenant;

@@ -62,3 +62,18 @@ tracker_require_operator(PG_FUNCTION_ARGS)
 	caller_require_operator(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	PG_RETURN_VOID();
 }
+
+PG_FUNCTION_INFO_V1(tracker_caller);
+
+/*
+ * tracker._caller() RETURNS name: the session's role, as the checks above
+ * see it (not the owner of a SECURITY DEFINER function): for audit records.
+ */
+Datum
+tracker_caller(PG_FUNCTION_ARGS)
+{
+	Name		result = palloc0(NAMEDATALEN);
+
+	namestrcpy(result, GetUserNameFromId(GetOuterUserId(), false));
+	PG_RETURN_NAME(result);
+}

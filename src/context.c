@@ -49,6 +49,7 @@
 #include "jwt.h"
 #include "registry.h"
 #include "settings.h"
+#include "usage.h"
 
 typedef struct ContextEntry
 {
@@ -63,6 +64,7 @@ typedef struct ContextEntry
 	char		role[MEMBER_ROLE_MAXLEN];
 	char		data_schema[NAMEDATALEN];
 	char		key_prefix[16];
+	UsageLimits limits;			/* the tenant's limits on API calls */
 	ArrayType  *teams;			/* uuid[] of the user's teams; NULL until needed */
 	InvalStamp	stamp;			/* what the entry's answers depend on */
 	bool		has_jti;		/* revocations concern it */
@@ -82,6 +84,24 @@ static uint64 checked_local = 0;
 
 /* The entry for the current value of tracker.token, once resolved */
 static ContextEntry *current = NULL;
+
+/*
+ * The tokens abandoned by a failed authenticate(), by digest: the one in
+ * the setting when it failed, and the session's value that the setting
+ * returns to when the failed transaction ends.  Neither gives a context
+ * again until an authenticate() succeeds or the setting is emptied, so
+ * that a client that ignores the error (on a pooled session, say) does not
+ * go on as the previous client.  Another token, set explicitly, is
+ * verified as usual.
+ */
+static unsigned char abandoned[2][32];
+static int	nabandoned = 0;
+
+static bool is_abandoned(const char *token);
+
+/* The token and transaction of the last API call counted */
+static LocalTransactionId counted_lxid = InvalidLocalTransactionId;
+static unsigned char counted_digest[32];
 
 static void
 reset_entries(void)
@@ -134,8 +154,12 @@ check_membership(VerifiedToken *vt, TenantRecord *tenant, MemberRecord *member)
 static void
 forget(ContextEntry *entry)
 {
+	/* the setting's token must be looked up (and so verified) afresh */
 	if (entry == current)
+	{
 		current = NULL;
+		tracker_token_changed = true;
+	}
 	if (entry->storage != NULL)
 		pfree(entry->storage);
 	if (entry->teams != NULL)
@@ -292,6 +316,9 @@ lookup_or_verify(const char *token)
 	strlcpy(fresh.role, member.role, sizeof(fresh.role));
 	strlcpy(fresh.data_schema, tenant.data_schema, sizeof(fresh.data_schema));
 	strlcpy(fresh.key_prefix, tenant.key_prefix, sizeof(fresh.key_prefix));
+	fresh.limits.calls_per_month = tenant.api_calls_per_month;
+	fresh.limits.requests_per_second = tenant.requests_per_second;
+	fresh.limits.burst = tenant.request_burst;
 	fresh.stamp = stamp;
 	fresh.has_jti = vt.jti != NULL;
 
@@ -300,6 +327,23 @@ lookup_or_verify(const char *token)
 	entry = hash_search(entries, digest, HASH_ENTER, NULL);
 	*entry = fresh;
 	return entry;
+}
+
+/*
+ * Count an API call of the entry's tenant, once per token and transaction:
+ * when authenticate() establishes a context, or a statement first uses a
+ * token that was set some other way (SET tracker.token).  Raises PT429,
+ * and counts nothing, when the tenant's limits leave no room (usage.c).
+ */
+static void
+count_call(ContextEntry *entry)
+{
+	if (counted_lxid == MyProc->lxid &&
+		memcmp(counted_digest, entry->digest, sizeof(counted_digest)) == 0)
+		return;
+	usage_count_call(&entry->tenant, &entry->limits);
+	counted_lxid = MyProc->lxid;
+	memcpy(counted_digest, entry->digest, sizeof(counted_digest));
 }
 
 /* The current context, or NULL when there is no token */
@@ -334,7 +378,17 @@ resolve(void)
 	{
 		current = NULL;
 		if (tracker_token != NULL && tracker_token[0] != '\0')
+		{
+			if (nabandoned > 0 && is_abandoned(tracker_token))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+						 errmsg("no tenant context: the last tracker.authenticate() of this session failed"),
+						 errhint("Call tracker.authenticate() with a valid token, or RESET tracker.token.")));
 			current = lookup_or_verify(tracker_token);
+			count_call(current);
+		}
+		else
+			nabandoned = 0;
 		tracker_token_changed = false;
 		checked_lxid = MyProc->lxid;
 		checked_local = invalidation_local();
@@ -418,6 +472,41 @@ set_unless_same(const char *name, struct config_generic **slot,
 							 true, 0, false);
 }
 
+static void
+abandon(const char *token)
+{
+	if (token != NULL && token[0] != '\0' && nabandoned < 2)
+		crypto_sha256(token, strlen(token), abandoned[nabandoned++]);
+}
+
+/* What a failed authenticate() leaves unusable (see abandoned above) */
+static void
+abandon_tokens(void)
+{
+	GucStack   *bottom = NULL;
+
+	if (token_guc == NULL)
+		token_guc = guc_entry("tracker.token");
+	nabandoned = 0;
+	abandon(tracker_token);
+	for (GucStack *st = token_guc->stack; st != NULL; st = st->prev)
+		bottom = st;
+	if (bottom != NULL)
+		abandon(bottom->prior.val.stringval);
+}
+
+static bool
+is_abandoned(const char *token)
+{
+	unsigned char digest[32];
+
+	crypto_sha256(token, strlen(token), digest);
+	for (int i = 0; i < nabandoned; i++)
+		if (memcmp(digest, abandoned[i], sizeof(digest)) == 0)
+			return true;
+	return false;
+}
+
 PG_FUNCTION_INFO_V1(tracker_authenticate);
 
 /*
@@ -436,7 +525,20 @@ tracker_authenticate(PG_FUNCTION_ARGS)
 				 errmsg("no token was given")));
 	token = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
-	entry = lookup_or_verify(token);
+	PG_TRY();
+	{
+		entry = lookup_or_verify(token);
+		count_call(entry);
+	}
+	PG_CATCH();
+	{
+		abandon_tokens();
+		current = NULL;
+		tracker_token_changed = true;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	nabandoned = 0;
 	set_unless_same("tracker.token", &token_guc, tracker_token, token, local);
 	/*
 	 * The tenant's data schema first, so tables need no schema name; and

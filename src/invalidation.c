@@ -60,10 +60,28 @@ static uint64 local_generation = 1;
 static Oid	anchor_relid = InvalidOid;
 static uint32 anchor_name_hash = 0;
 
+/*
+ * A name-cache invalidation with the anchor's hash, or a reset of the
+ * caches, says only that the anchor may have gone: hash values collide,
+ * and anyone can make a table whose name collides with it (a temporary
+ * one will do), or flood the invalidation queue until it resets.  So the
+ * callbacks only ask for the anchor to be looked up again, when the caches
+ * are next used in a transaction, and the generation moves only if it has
+ * really gone or changed.
+ */
+static bool anchor_recheck = false;
+
 static void
 relcache_callback(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || !OidIsValid(anchor_relid) || relid == anchor_relid)
+	if (relid == InvalidOid)
+	{
+		/* a reset: without the shared counters it may have hidden a change */
+		if (tracker_shared == NULL)
+			local_generation++;
+		anchor_recheck = true;
+	}
+	else if (!OidIsValid(anchor_relid) || relid == anchor_relid)
 		local_generation++;
 }
 
@@ -71,6 +89,29 @@ static void
 relname_callback(Datum arg, int cacheid, uint32 hashvalue)
 {
 	if (hashvalue == 0 || hashvalue == anchor_name_hash)
+		anchor_recheck = true;
+}
+
+/* The anchor as the catalogs have it now, or InvalidOid */
+static Oid
+anchor_lookup(Oid *nsp_out)
+{
+	Oid			nsp = get_namespace_oid("tracker", true);
+
+	*nsp_out = nsp;
+	return OidIsValid(nsp) ? get_relname_relid("jwt_keys", nsp) : InvalidOid;
+}
+
+/* Look the anchor up again if a callback asked to; in a transaction only */
+static void
+anchor_recheck_if_asked(void)
+{
+	Oid			nsp;
+
+	if (!anchor_recheck || !IsTransactionState())
+		return;
+	anchor_recheck = false;
+	if (OidIsValid(anchor_relid) && anchor_lookup(&nsp) != anchor_relid)
 	{
 		anchor_relid = InvalidOid;
 		local_generation++;
@@ -87,6 +128,7 @@ invalidation_init(void)
 void
 invalidation_stamp(const pg_uuid_t *tenant, InvalStamp *out)
 {
+	anchor_recheck_if_asked();
 	memset(out, 0, sizeof(*out));
 	out->local = local_generation;
 	out->slot = -1;
@@ -117,6 +159,7 @@ invalidation_stamp_add_tenant(InvalStamp *stamp, const pg_uuid_t *tenant)
 bool
 invalidation_stamp_current(const InvalStamp *stamp, bool with_revocations)
 {
+	anchor_recheck_if_asked();
 	if (stamp->local != local_generation)
 		return false;
 	if (tracker_shared == NULL)
@@ -132,6 +175,7 @@ invalidation_stamp_current(const InvalStamp *stamp, bool with_revocations)
 uint64
 invalidation_local(void)
 {
+	anchor_recheck_if_asked();
 	return local_generation;
 }
 
@@ -144,13 +188,12 @@ invalidation_signal_local(void)
 Oid
 invalidation_anchor(void)
 {
+	anchor_recheck_if_asked();
 	if (!OidIsValid(anchor_relid))
 	{
-		Oid			nsp = get_namespace_oid("tracker", true);
-		Oid			relid = InvalidOid;
+		Oid			nsp;
+		Oid			relid = anchor_lookup(&nsp);
 
-		if (OidIsValid(nsp))
-			relid = get_relname_relid("jwt_keys", nsp);
 		if (!OidIsValid(relid))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

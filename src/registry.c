@@ -22,6 +22,7 @@
 #include "catalog/namespace.h"
 #include "parser/parse_relation.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/hsearch.h"
@@ -129,6 +130,24 @@ registry_column(HeapTuple tuple, Relation rel, const char *name, bool *isnull)
 	return heap_getattr(tuple, attnum, RelationGetDescr(rel), isnull);
 }
 
+/*
+ * An integer column that a library newer than the extension's SQL objects
+ * may not find yet (the limits 1.1 added): 0, meaning none, when it is
+ * missing or NULL.
+ */
+static int32
+optional_int(HeapTuple tuple, Relation rel, const char *name)
+{
+	int			attnum = attnameAttNum(rel, name, false);
+	bool		isnull;
+	Datum		d;
+
+	if (attnum == InvalidAttrNumber)
+		return 0;
+	d = heap_getattr(tuple, attnum, RelationGetDescr(rel), &isnull);
+	return isnull ? 0 : DatumGetInt32(d);
+}
+
 static void
 copy_text(Datum d, char *dst, int size)
 {
@@ -234,6 +253,9 @@ read_tenant(const pg_uuid_t *tenant, TenantRecord *out)
 		strlcpy(out->data_schema,
 				NameStr(*DatumGetName(registry_column(tuple, rel, "data_schema", &isnull))),
 				sizeof(out->data_schema));
+		out->api_calls_per_month = optional_int(tuple, rel, "api_calls_per_month");
+		out->requests_per_second = optional_int(tuple, rel, "requests_per_second");
+		out->request_burst = optional_int(tuple, rel, "request_burst");
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -372,4 +394,65 @@ registry_is_data_schema(const char *schema)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return found;
+}
+
+Oid
+registry_tenants_relid(void)
+{
+	return relation_in("tracker", "tenants");
+}
+
+/* A relation of schema tracker, or InvalidOid */
+static Oid
+tracker_relation_if_any(const char *relname)
+{
+	Oid			nsp = get_namespace_oid("tracker", true);
+
+	return OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+}
+
+Oid
+registry_tenants_relid_if_any(void)
+{
+	return tracker_relation_if_any("tenants");
+}
+
+bool
+registry_has_api_usage(void)
+{
+	return OidIsValid(tracker_relation_if_any("api_usage"));
+}
+
+int64
+registry_month_calls(const pg_uuid_t *tenant, int32 first_day, int32 last_day)
+{
+	Oid			relid = tracker_relation_if_any("api_usage");
+	Oid			index = tracker_relation_if_any("api_usage_pkey");
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData keys[2];
+	HeapTuple	tuple;
+	int64		calls = 0;
+
+	if (!OidIsValid(relid) || !OidIsValid(index))
+		return 0;
+	rel = table_open(relid, AccessShareLock);
+	ScanKeyInit(&keys[0], attnameAttNum(rel, "tenant_id", false),
+				BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(tenant));
+	ScanKeyInit(&keys[1], attnameAttNum(rel, "day", false),
+				BTGreaterEqualStrategyNumber, F_DATE_GE, DateADTGetDatum(first_day));
+	scan = systable_beginscan(rel, index, true, NULL, 2, keys);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		DateADT		day = DatumGetDateADT(registry_column(tuple, rel, "day", &isnull));
+
+		if (day > last_day)
+			continue;
+		calls += DatumGetInt64(registry_column(tuple, rel, "calls", &isnull));
+		calls -= DatumGetInt64(registry_column(tuple, rel, "forgiven", &isnull));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return Max(calls, 0);
 }

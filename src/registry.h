@@ -21,6 +21,10 @@ typedef struct TenantRecord
 	char		status[32];
 	char		data_schema[NAMEDATALEN];
 	char		key_prefix[16];
+	/* limits on API calls; 0 means none (and a column not there yet) */
+	int64		api_calls_per_month;
+	int32		requests_per_second;
+	int32		request_burst;
 } TenantRecord;
 
 typedef struct MemberRecord
@@ -41,6 +45,19 @@ extern bool registry_is_data_schema(const char *schema);
 
 /* Is this jti in tracker.revoked_tokens? */
 extern bool registry_jti_revoked(const char *jti);
+
+/* tracker.tenants; registry_tenants_relid_if_any: InvalidOid when absent */
+extern Oid	registry_tenants_relid(void);
+extern Oid	registry_tenants_relid_if_any(void);
+
+/* Is there a tracker.api_usage (the extension's SQL at 1.1 or later)? */
+extern bool registry_has_api_usage(void);
+
+/*
+ * A tenant's API calls written to tracker.api_usage from first_day to
+ * last_day (days since 2000-01-01), less those forgiven; 0 without the table
+ */
+extern int64 registry_month_calls(const pg_uuid_t *tenant, int32 first_day, int32 last_day);
 
 /* The tenant's row in tracker.tenants; false when there is none */
 extern bool registry_tenant(const pg_uuid_t *tenant, TenantRecord *out);

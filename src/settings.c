@@ -4,15 +4,17 @@
  *	  Every tracker.* setting: tracker.token, the context itself, and those
  *	  that shape verification and caching.
  *
- * All but tracker.token are PGC_SUSET: a tenant user must not be able to
- * loosen the rules its own token is checked against.  A change makes this
- * backend's cached verifications stale, since they were made under the old
- * rules.
+ * All but tracker.token are PGC_SUSET (tracker.usage_slots, which sizes
+ * shared memory, PGC_POSTMASTER): a tenant user must not be able to loosen
+ * the rules its own token is checked against, nor stop its calls being
+ * counted.  A change to a verification rule makes this backend's cached
+ * verifications stale, since they were made under the old rules.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "invalidation.h"
@@ -24,6 +26,8 @@ char	   *tracker_tenant_claim = NULL;
 int			tracker_leeway = 60;
 int			tracker_max_token_size = 8192;
 int			tracker_context_cache_size = 10000;
+bool		tracker_count_usage = true;
+int			tracker_usage_slots = 20000;
 
 static bool
 check_tenant_claim(char **newval, void **extra, GucSource source)
@@ -108,6 +112,34 @@ settings_define(void)
 							NULL,
 							assign_verification_rule,
 							NULL);
+
+	DefineCustomBoolVariable("tracker.count_usage",
+							 "Count every tenant's API calls and hold them to the tenant's quota and rate limit.",
+							 "Off only to measure what counting costs: a tenant is then neither counted nor limited.",
+							 &tracker_count_usage,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL,
+							 NULL,
+							 NULL);
+
+	/*
+	 * It sizes shared memory, so it exists only where the library is
+	 * loaded at server start (elsewhere a PGC_POSTMASTER setting cannot be
+	 * made, and there is no shared memory to size).
+	 */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("tracker.usage_slots",
+								"Tenants whose API calls shared memory holds at once (about 150 bytes each).",
+								"A tenant idle for a minute, its calls written, gives its slot up when the table is nearly full.",
+								&tracker_usage_slots,
+								20000, 100, 10000000,
+								PGC_POSTMASTER,
+								0,
+								NULL,
+								NULL,
+								NULL);
 
 	DefineCustomIntVariable("tracker.context_cache_size",
 							"Verified tokens each backend remembers (about 850 bytes each).",

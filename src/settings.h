@@ -28,4 +28,10 @@ extern int	tracker_max_token_size;
 /* tracker.context_cache_size: verified tokens a backend remembers */
 extern int	tracker_context_cache_size;
 
+/* tracker.count_usage: count API calls, and hold tenants to their limits */
+extern bool tracker_count_usage;
+
+/* tracker.usage_slots: tenants whose API calls shared memory holds at once */
+extern int	tracker_usage_slots;
+
 #endif

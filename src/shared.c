@@ -11,9 +11,12 @@
  * drawn at server start (so that no tenant can aim its changes at
  * another's slot; two tenants that share a slot only re-verify a little
  * more often).  The counters are atomics: readers never lock.
+ * Other files keep parts of their own in the segment (shared_add_part):
+ * usage.c its table of API calls per tenant.
  * Without shared_preload_libraries the segment is absent and
  * tracker_shared is NULL; invalidation.c then falls back to PostgreSQL's
- * own invalidation messages, which work everywhere but reach every tenant.
+ * own invalidation messages, which work everywhere but reach every tenant,
+ * and the parts are absent too.
  *
  *-------------------------------------------------------------------------
  */
@@ -32,12 +35,32 @@ TrackerShared *tracker_shared = NULL;
 static shmem_request_hook_type prev_shmem_request = NULL;
 static shmem_startup_hook_type prev_shmem_startup = NULL;
 
+#define MAX_PARTS 4
+static const SharedPart *parts[MAX_PARTS];
+static int	nparts = 0;
+
+void
+shared_add_part(const SharedPart *part)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	if (nparts >= MAX_PARTS)
+		elog(ERROR, "too many parts of tracker's shared memory");
+	parts[nparts++] = part;
+}
+
 static void
 shared_request(void)
 {
 	if (prev_shmem_request)
 		prev_shmem_request();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(TrackerShared)));
+	for (int i = 0; i < nparts; i++)
+	{
+		RequestAddinShmemSpace(MAXALIGN(parts[i]->size()));
+		if (parts[i]->locks > 0)
+			RequestNamedLWLockTranche(parts[i]->name, parts[i]->locks);
+	}
 }
 
 static void
@@ -60,6 +83,8 @@ shared_startup(void)
 		for (int i = 0; i < TENANT_SLOTS; i++)
 			pg_atomic_init_u64(&tracker_shared->tenants[i], 1);
 	}
+	for (int i = 0; i < nparts; i++)
+		parts[i]->attach();
 	LWLockRelease(AddinShmemInitLock);
 }
 

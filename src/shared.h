@@ -32,4 +32,22 @@ extern void shared_init(void);
 /* The counter slot of a tenant */
 extern int	shared_tenant_slot(const pg_uuid_t *tenant);
 
+/*
+ * A part of the segment that another file keeps there (usage.c, say).  It
+ * is asked for from _PG_init, after shared_init(); at server start the
+ * segment grows by size(), a tranche of `locks` LWLocks named `name` is
+ * made, and attach() is called under AddinShmemInitLock to find or make
+ * the part with ShmemInitStruct or ShmemInitHash (in every process that
+ * needs to: it must cope with finding it made).
+ */
+typedef struct SharedPart
+{
+	const char *name;
+	Size		(*size) (void);
+	void		(*attach) (void);
+	int			locks;
+} SharedPart;
+
+extern void shared_add_part(const SharedPart *part);
+
 #endif

@@ -26,6 +26,7 @@
 #include "invalidation.h"
 #include "shared.h"
 #include "settings.h"
+#include "usage.h"
 
 PG_MODULE_MAGIC;
 
@@ -39,4 +40,5 @@ _PG_init(void)
 	invalidation_init();
 	guard_init();
 	shared_init();
+	usage_init();
 }

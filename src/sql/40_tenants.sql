@@ -1,21 +1,22 @@
 -- tracker: the tenant registry and tenant provisioning (operators)
 
 CREATE FUNCTION @extschema@.tier_defaults(tier text,
-	OUT storage text, OUT max_users integer, OUT api_calls_per_month integer)
+	OUT storage text, OUT max_users integer, OUT api_calls_per_month integer,
+	OUT requests_per_second integer, OUT request_burst integer)
 LANGUAGE sql
 IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT d.storage, d.max_users, d.api_calls
-	FROM (VALUES ('basic', 'pooled', 5, 1000),
-				 ('standard', 'pooled', 10, 5000),
-				 ('premium', 'pooled', 25, 10000),
-				 ('platinum', 'silo', NULL::integer, NULL::integer))
-		 AS d (tier, storage, max_users, api_calls)
+	SELECT d.storage, d.max_users, d.api_calls, d.rate, d.burst
+	FROM (VALUES ('basic', 'pooled', 5, 1000, 5, 50),
+				 ('standard', 'pooled', 10, 5000, 10, 100),
+				 ('premium', 'pooled', 25, 10000, 25, 250),
+				 ('platinum', 'silo', NULL::integer, NULL::integer, 100, 1000))
+		 AS d (tier, storage, max_users, api_calls, rate, burst)
 	WHERE d.tier = tier_defaults.tier
 $$;
 COMMENT ON FUNCTION @extschema@.tier_defaults(text) IS
-'Storage model and default limits of a tier; NULL limits are set per tenant.';
+'Storage model and default limits of a tier (users, API calls per month, requests per second and burst); NULL limits are set per tenant.';
 REVOKE ALL ON FUNCTION @extschema@.tier_defaults(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.tier_defaults(text) TO tracker_user, tracker_operator;
 
@@ -31,13 +32,18 @@ CREATE TABLE @extschema@.tenants (
 	key_prefix	text COLLATE "C" NOT NULL CHECK (key_prefix ~ '^[A-Z][A-Z0-9]{0,9}$'),
 	data_schema name NOT NULL,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	-- added in 1.1 (at the end, where ALTER TABLE puts them on update)
+	requests_per_second integer CHECK (requests_per_second > 0),
+	request_burst integer CHECK (request_burst >= requests_per_second)
 );
 COMMENT ON TABLE @extschema@.tenants IS
 'The tenant registry: one row per company. A tenant user sees its own row only.';
 COMMENT ON COLUMN @extschema@.tenants.slug IS 'Short unique name: lower-case letters, digits and hyphens.';
 COMMENT ON COLUMN @extschema@.tenants.max_users IS 'Most active users allowed; NULL means no limit.';
 COMMENT ON COLUMN @extschema@.tenants.api_calls_per_month IS 'API calls allowed per month; NULL means no limit.';
+COMMENT ON COLUMN @extschema@.tenants.requests_per_second IS 'API calls allowed per second, on average; NULL means no limit.';
+COMMENT ON COLUMN @extschema@.tenants.request_burst IS 'API calls allowed at once after a quiet spell (the rate limit''s bucket); NULL means requests_per_second.';
 COMMENT ON COLUMN @extschema@.tenants.key_prefix IS 'Prefix of the tenant''s issue keys, as in TECH-42.';
 COMMENT ON COLUMN @extschema@.tenants.data_schema IS 'The schema that holds the tenant''s rows: tracker_pool, or its own silo.';
 
@@ -50,14 +56,17 @@ CREATE POLICY tenants_operator ON @extschema@.tenants FOR SELECT TO tracker_oper
 REVOKE ALL ON @extschema@.tenants FROM PUBLIC;
 GRANT SELECT ON @extschema@.tenants TO tracker_user, tracker_operator;
 
--- A suspended tenant, a moved data schema or a new key prefix must reach
--- that tenant's cached contexts; other updates (limits, names, the row
--- locks that serialise user additions) need not reach any.
+-- A suspended tenant, a moved data schema, a new key prefix or new limits
+-- on API calls must reach that tenant's cached contexts; other updates
+-- (names, the user limit, the row locks that serialise user additions)
+-- need not reach any.
 CREATE TRIGGER tenants_invalidate
 	AFTER UPDATE ON @extschema@.tenants
 	FOR EACH ROW
-	WHEN ((OLD.status, OLD.data_schema, OLD.key_prefix)
-		  IS DISTINCT FROM (NEW.status, NEW.data_schema, NEW.key_prefix))
+	WHEN ((OLD.status, OLD.data_schema, OLD.key_prefix, OLD.api_calls_per_month,
+		   OLD.requests_per_second, OLD.request_burst)
+		  IS DISTINCT FROM (NEW.status, NEW.data_schema, NEW.key_prefix, NEW.api_calls_per_month,
+							NEW.requests_per_second, NEW.request_burst))
 	EXECUTE FUNCTION @extschema@._invalidate_caches('tenant', 'id');
 CREATE TRIGGER tenants_invalidate_removal
 	AFTER DELETE ON @extschema@.tenants
@@ -73,6 +82,15 @@ ALTER TABLE @extschema@.tenants ENABLE ALWAYS TRIGGER tenants_invalidate_truncat
 -- the tenant's row.  A plain row lock would not do under REPEATABLE READ,
 -- where a transaction that waited would still count users with its old
 -- snapshot; an update makes it fail with a serialization error instead.
+CREATE FUNCTION @extschema@._tenant_row_locked()
+RETURNS void
+LANGUAGE C
+VOLATILE
+AS 'MODULE_PATHNAME', 'tracker_tenant_row_locked';
+COMMENT ON FUNCTION @extschema@._tenant_row_locked() IS
+'Marks this transaction as holding a tenant''s registry row: it may not be prepared (src/guard.c).';
+REVOKE ALL ON FUNCTION @extschema@._tenant_row_locked() FROM PUBLIC;
+
 CREATE FUNCTION @extschema@._lock_tenant(tenant uuid)
 RETURNS @extschema@.tenants
 LANGUAGE plpgsql
@@ -81,6 +99,7 @@ AS $$
 DECLARE
 	t @extschema@.tenants;
 BEGIN
+	PERFORM @extschema@._tenant_row_locked();
 	UPDATE @extschema@.tenants x SET status = x.status WHERE x.id = tenant RETURNING x.* INTO t;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'tenant % does not exist', tenant
@@ -202,9 +221,10 @@ BEGIN
 	PERFORM @extschema@._create_data_schema(schema);
 
 	INSERT INTO @extschema@.tenants (id, slug, name, tier, max_users, api_calls_per_month,
-									 key_prefix, data_schema)
+									 requests_per_second, request_burst, key_prefix, data_schema)
 	VALUES (COALESCE(tenant_id, gen_random_uuid()), slug, btrim(name), tier,
-			d.max_users, d.api_calls_per_month, prefix, schema)
+			d.max_users, d.api_calls_per_month, d.requests_per_second, d.request_burst,
+			prefix, schema)
 	RETURNING tenants.id INTO id;
 	EXECUTE format('INSERT INTO %I.issue_counters (tenant_id) VALUES ($1)', schema) USING id;
 	RETURN id;
@@ -229,6 +249,9 @@ BEGIN
 	PERFORM @extschema@._tenant(tenant_id);
 	UPDATE @extschema@.tenants t SET status = set_tenant_status.status, updated_at = now()
 	WHERE t.id = tenant_id AND t.status IS DISTINCT FROM set_tenant_status.status;
+	IF FOUND THEN
+		PERFORM @extschema@._audit('set status', tenant_id, jsonb_build_object('to', status));
+	END IF;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.set_tenant_status(uuid, text) IS
@@ -257,6 +280,8 @@ BEGIN
 		api_calls_per_month = COALESCE(set_tenant_limits.api_calls_per_month, d.api_calls_per_month),
 		updated_at = now()
 	WHERE x.id = tenant_id;
+	PERFORM @extschema@._audit('set limits', tenant_id,
+							   jsonb_build_object('max_users', max_users, 'api_calls_per_month', api_calls_per_month));
 END
 $$;
 COMMENT ON FUNCTION @extschema@.set_tenant_limits(uuid, integer, integer) IS

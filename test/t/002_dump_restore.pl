@@ -121,6 +121,8 @@ SELECT tracker.create_tenant('bravo', 'Bravo', 'standard', 'BRV', '$tenant{bravo
 SELECT tracker.create_tenant('omega', 'Omega', 'platinum', tenant_id => '$tenant{omega}');
 -- (silos are named at random; this test names its own)
 SELECT tracker.rename_silo('$tenant{omega}', 'tenant_omega');
+-- an operator's change, recorded in tracker.operator_audit
+SELECT tracker.set_tenant_limit('$tenant{bravo}', 'requests_per_second', 20);
 SELECT tracker.add_user('$tenant{acme}', 'alice', 'alice\@acme.example', 'super_admin');
 SELECT tracker.add_user('$tenant{bravo}', 'bob', 'bob\@bravo.example', 'super_admin');
 SELECT tracker.add_user('$tenant{omega}', 'olga', 'olga\@omega.example', 'super_admin');
@@ -257,10 +259,15 @@ for my $name (sort keys %refusal)
 		$refusal{$name}, "before the dump, the $name token is refused");
 }
 
+# the API calls made above are all written before the copy is taken
+$node->poll_query_until($db, q{
+SELECT coalesce(sum(l.unwritten_today + l.unwritten_before), 0) = 0
+FROM tracker.tenants t, tracker._usage_live(t.id) l})
+  or die 'the usage writer did not catch up';
 my $digests = table_digests($node, $db);
 my @expected_tables = (
 	'public.toks',
-	(map { "tracker.$_" } qw(data_schemas jwt_keys revoked_tokens tenants)),
+	(map { "tracker.$_" } qw(api_usage data_schemas jwt_keys operator_audit revoked_tokens tenants)),
 	(map { my $s = $_; map { "$s.$_" } qw(comments issue_counters issues team_members teams users) }
 	  qw(tenant_omega tracker_pool)));
 is_deeply([ sort keys %$digests ], [ sort @expected_tables ],

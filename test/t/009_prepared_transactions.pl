@@ -1,0 +1,96 @@
+# Prepared transactions outlive their session, and hold their locks until a
+# superuser ends them: a tenant user must not leave one holding what
+# operators or other sessions need.  With max_prepared_transactions set (it
+# is 0 by default), a tenant's super admin may not prepare a transaction
+# that has locked the tenant's registry row (adding or changing a user does,
+# to hold the user limit) nor one that has changed what cached contexts are
+# made of; an ordinary write of her own tenant's rows may be prepared.
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+use lib 'test/perl';
+use TrackerTest;
+
+my $node = tracker_node('prepared');
+$node->append_conf('postgresql.conf', "max_prepared_transactions = 4\n");
+$node->start;
+my $secret = slurp_file('test/keys/test-only-hs256.secret');
+$node->safe_psql('postgres', qq{
+CREATE EXTENSION tracker;
+SET log_statement = 'none';
+SELECT tracker.add_key('k1', 'HS256', '$secret');
+RESET log_statement;
+SELECT tracker.create_tenant('acme', 'Acme', 'premium', tenant_id => 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa');
+SELECT tracker.add_user('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'sam', 'sam\@acme.example', 'super_admin');
+SELECT tracker.add_user('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'uma', 'uma\@acme.example', 'user');
+CREATE ROLE regress_app LOGIN IN ROLE tracker_user;
+CREATE ROLE regress_ops LOGIN IN ROLE tracker_operator;
+CREATE TABLE toks (name text PRIMARY KEY, tok text NOT NULL);
+GRANT SELECT ON toks TO regress_app;});
+$node->safe_psql('postgres', "INSERT INTO toks VALUES ('sam', '"
+	  . mint(claims => '{"sub":"sam","tenant_id":"aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"}')
+	  . "')");
+
+# Prepare as sam whatever SQL says; the error, or 'prepared'
+sub prepare_as_sam
+{
+	my ($name, $sql) = @_;
+	my ($stdout, $stderr);
+	my $ret = $node->psql(
+		'postgres', qq{
+SET ROLE regress_app;
+BEGIN;
+SELECT tracker.authenticate(tok, true) IS NOT NULL FROM toks WHERE name = 'sam';
+$sql;
+PREPARE TRANSACTION '$name';},
+		stdout => \$stdout,
+		stderr => \$stderr,
+		on_error_stop => 1);
+	return 'prepared' if $ret == 0 && $stderr eq '';
+	return $stderr =~ /ERROR:  ([^\n]*)/ ? $1 : "failed: $stderr";
+}
+
+is( prepare_as_sam(
+		'add',
+		q{SELECT tracker.add_user('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'tmp', 'tmp@acme.example', 'user')}),
+	'cannot PREPARE a transaction that has locked a tenant',
+	'adding a user locks the tenant: not preparable');
+like(
+	prepare_as_sam(
+		'role',
+		q{SELECT tracker.set_user_role(id, 'admin') FROM users WHERE subject = 'uma'}),
+	qr/^cannot PREPARE a transaction that has (locked a tenant|changed tracker's keys, tenants or members)$/,
+	'changing a user\'s role: not preparable either (it also changes a context)');
+is( prepare_as_sam(
+		'same',
+		q{SELECT tracker.set_user_active(id, true) FROM users WHERE subject = 'uma'}),
+	'cannot PREPARE a transaction that has locked a tenant',
+	'nor a change that changes nothing, which locks the tenant all the same');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts'), '0',
+	'nothing was left prepared');
+
+# an operator's suspension does not wait on the refused transactions
+is( $node->safe_psql(
+		'postgres', q{
+SET ROLE regress_ops;
+SET lock_timeout = '2s';
+SELECT tracker.set_tenant_status('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'suspended');
+SELECT tracker.set_tenant_status('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'active');
+SELECT status FROM tracker.tenants}),
+	"\n\nactive",
+	'the operator suspends and reactivates the tenant at once');
+
+# her own rows: preparable, and committed later
+is(prepare_as_sam('issue', q{INSERT INTO issues (title) VALUES ('prepared issue')}),
+	'prepared', 'a write of her own tenant\'s rows may be prepared');
+$node->safe_psql('postgres', q{COMMIT PREPARED 'issue'});
+is($node->safe_psql('postgres', q{SELECT count(*) FROM tracker_pool.issues WHERE title = 'prepared issue'}),
+	'1', 'and committed');
+
+$node->stop;
+done_testing();
