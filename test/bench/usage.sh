@@ -54,7 +54,7 @@ TOKEN=$(psql_su -At -c "SELECT tracker.sign_token(jsonb_build_object('sub', 'ben
 SCRIPTS=$(mktemp -d /tmp/tracker-bench-usage-scripts.XXXXXX)
 chmod 0755 "$SCRIPTS"
 for v in on off; do
-    printf "SELECT pg_catalog.set_config('tracker.count_usage', '%s', true), tracker.authenticate(:'token', true) IS NOT NULL;\n" \
+    printf "SELECT pg_catalog.set_config('tracker.count_usage', '%s', true), tracker.authenticate(:token, true) IS NOT NULL;\n" \
         "$v" >"$SCRIPTS/$v.sql"
     chmod 0644 "$SCRIPTS/$v.sql"
 done
