@@ -21,6 +21,7 @@ OBJS = \
 	src/workflow.o \
 	src/upgrade.o \
 	src/usage.o \
+	src/moves.o \
 	src/guard.o \
 	src/bounds.o \
 	src/triggers.o \

@@ -529,7 +529,11 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'A tenant is active or suspended.';
 	END IF;
-	PERFORM @extschema@._tenant(tenant_id);
+	IF (@extschema@._tenant(tenant_id)).status = 'deleted' THEN
+		RAISE EXCEPTION 'tenant % has been deleted', tenant_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'A deleted tenant cannot come back; import its export as a new one elsewhere.';
+	END IF;
 	UPDATE @extschema@.tenants t SET status = set_tenant_status.status, updated_at = now()
 	WHERE t.id = tenant_id AND t.status IS DISTINCT FROM set_tenant_status.status;
 	IF FOUND THEN
@@ -794,13 +798,22 @@ BEGIN
 		requests_per_second := t.requests_per_second;
 		request_burst := t.request_burst;
 		max_users := t.max_users;
+		issues := 0;
+		comments := 0;
+		active_users := 0;
+		bytes_stored := 0;
+		SELECT GREATEST(live.last_call, max(u.last_call)) INTO last_activity
+		FROM @extschema@.api_usage u WHERE u.tenant_id = t.id;
+		IF t.status = 'deleted' THEN
+			RETURN NEXT;		-- a tombstone: its rows are gone
+			CONTINUE;
+		END IF;
 		EXECUTE format('SELECT count(*) FILTER (WHERE u.active) FROM %I.users u WHERE u.tenant_id = $1',
 					   t.data_schema) INTO active_users USING t.id;
 		EXECUTE format('SELECT count(*) FROM %I.issues i WHERE i.tenant_id = $1', t.data_schema)
 			INTO issues USING t.id;
 		EXECUTE format('SELECT count(*) FROM %I.comments c WHERE c.tenant_id = $1', t.data_schema)
 			INTO comments USING t.id;
-		bytes_stored := 0;
 		FOREACH entity IN ARRAY @extschema@._data_schema_entities() || '{issue_counters}'::text[]
 		LOOP
 			IF t.data_schema = 'tracker_pool' THEN
@@ -811,8 +824,6 @@ BEGIN
 			END IF;
 			bytes_stored := bytes_stored + bytes;
 		END LOOP;
-		SELECT GREATEST(live.last_call, max(u.last_call)) INTO last_activity
-		FROM @extschema@.api_usage u WHERE u.tenant_id = t.id;
 		RETURN NEXT;
 	END LOOP;
 END
@@ -859,6 +870,366 @@ REVOKE ALL ON FUNCTION @extschema@.api_calls_by_day(uuid, date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.set_tenant_limit(uuid, text, integer),
 	@extschema@.reset_tenant_limits(uuid), @extschema@.reset_api_calls(uuid),
 	@extschema@.tenant_usage(uuid), @extschema@.api_calls_by_day(uuid, date)
+	TO tracker_operator;
+--
+-- A tenant's life after provisioning: tier changes with moves between the
+-- pool and a silo, export, import, and deletion with a tombstone.
+--
+ALTER DOMAIN @extschema@.tenant_status DROP CONSTRAINT tenant_status_check;
+ALTER DOMAIN @extschema@.tenant_status
+	ADD CONSTRAINT tenant_status_check CHECK (VALUE IN ('active', 'suspended', 'deleted'));
+COMMENT ON DOMAIN @extschema@.tenant_status IS 'Tenant status: active, suspended, or deleted (a tombstone: delete_tenant).';
+
+CREATE FUNCTION @extschema@._lock_tenant_writes(tenant uuid)
+RETURNS void
+LANGUAGE C
+STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'tracker_lock_tenant_writes';
+COMMENT ON FUNCTION @extschema@._lock_tenant_writes(uuid) IS
+'Takes the tenant''s write lock exclusively until the end of the transaction: its writes wait, and then fail with 40001 if its rows moved (src/moves.c).';
+REVOKE ALL ON FUNCTION @extschema@._lock_tenant_writes(uuid) FROM PUBLIC;
+
+-- The tables of a data schema that hold a tenant's rows, parents first.
+CREATE FUNCTION @extschema@._tenant_tables()
+RETURNS text[]
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT @extschema@._data_schema_entities() || '{issue_counters}'::text[] $$;
+REVOKE ALL ON FUNCTION @extschema@._tenant_tables() FROM PUBLIC;
+
+-- The columns a tenant table's rows are copied by: every column but the
+-- generated ones, quoted, in order
+CREATE FUNCTION @extschema@._copied_columns(schema name, entity text)
+RETURNS text
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+	FROM pg_attribute a
+	WHERE a.attrelid = format('%I.%I', schema, entity)::regclass
+	  AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+$$;
+REVOKE ALL ON FUNCTION @extschema@._copied_columns(name, text) FROM PUBLIC;
+
+-- Every row of a tenant, copied from one data schema to another and then
+-- removed from the first (a silo is dropped), in the caller's transaction:
+-- ids, issue numbers and keys as they were.  Row triggers do not fire (the
+-- rows are as they were written), and foreign keys are not checked: the
+-- rows come whole from a schema of the same definition.
+CREATE FUNCTION @extschema@._move_tenant_rows(tenant uuid, source name, target name)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning	-- not a notice per table of a dropped silo
+AS $$
+DECLARE
+	entity text;
+	cols text;
+	n bigint;
+	moved bigint := 0;
+	tables text[] := @extschema@._tenant_tables();
+BEGIN
+	IF (SELECT count(*) FROM @extschema@.data_schemas d
+		WHERE d.schema_name IN (source, target) AND d.version = @extschema@._data_schema_version()) <> 2 THEN
+		RAISE EXCEPTION 'data schemas "%" and "%" must both be at the current version', source, target
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Run CALL tracker.upgrade_data_schemas(); then try again.';
+	END IF;
+	PERFORM set_config('session_replication_role', 'replica', true);
+	FOREACH entity IN ARRAY tables LOOP
+		cols := @extschema@._copied_columns(target, entity);
+		EXECUTE format('INSERT INTO %I.%I (%s) SELECT %s FROM %I.%I r WHERE r.tenant_id = $1',
+					   target, entity, cols, cols, source, entity) USING tenant;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		moved := moved + n;
+	END LOOP;
+	IF source = 'tracker_pool' THEN
+		FOR i IN REVERSE array_length(tables, 1) .. 1 LOOP
+			EXECUTE format('DELETE FROM %I.%I r WHERE r.tenant_id = $1', source, tables[i]) USING tenant;
+		END LOOP;
+	ELSE
+		EXECUTE format('DROP SCHEMA %I CASCADE', source);
+		DELETE FROM @extschema@.data_schemas d WHERE d.schema_name = source;
+	END IF;
+	PERFORM set_config('session_replication_role', 'origin', true);
+	RETURN moved;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._move_tenant_rows(uuid, name, name) FROM PUBLIC;
+
+-- Changes a tenant's tier.  Between pooled tiers, only its limits change
+-- (to the new tier's defaults).  To platinum, every row of the tenant
+-- moves into a new silo; from platinum to a pooled tier, back into the
+-- pool.  The move is one transaction: a crash rolls it back, and the
+-- tenant is whole in its old place.  Other tenants never wait for it; the
+-- moving tenant's reads see it whole, before or after; its writes wait for
+-- the move and then fail with 40001, to be retried in the new place.
+CREATE FUNCTION @extschema@.change_tier(tenant_id uuid, tier text)
+RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t @extschema@.tenants;
+	d record;
+	target name;
+	moved bigint := 0;
+BEGIN
+	PERFORM @extschema@._require_operator('change the tier of tenants');
+	SELECT * INTO d FROM @extschema@.tier_defaults(tier);
+	IF d.storage IS NULL THEN
+		RAISE EXCEPTION 'unknown tier "%"', tier
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The tiers are basic, standard, premium and platinum.';
+	END IF;
+	t := @extschema@._lock_tenant(change_tier.tenant_id);
+	IF t.status = 'deleted' THEN
+		RAISE EXCEPTION 'tenant "%" has been deleted', t.slug
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	target := CASE WHEN d.storage = 'silo' AND t.data_schema <> 'tracker_pool' THEN t.data_schema
+				   WHEN d.storage = 'silo' THEN @extschema@._new_silo_name()
+				   ELSE 'tracker_pool' END;
+	IF target <> t.data_schema THEN
+		-- the tenant's writing transactions end first; new ones wait
+		PERFORM @extschema@._lock_tenant_writes(t.id);
+		PERFORM @extschema@._create_data_schema(target);
+		moved := @extschema@._move_tenant_rows(t.id, t.data_schema, target);
+	END IF;
+	UPDATE @extschema@.tenants x
+	SET tier = change_tier.tier, data_schema = target,
+		max_users = d.max_users, api_calls_per_month = d.api_calls_per_month,
+		requests_per_second = d.requests_per_second, request_burst = d.request_burst,
+		updated_at = now()
+	WHERE x.id = t.id;
+	PERFORM @extschema@._audit('change tier', t.id,
+							   jsonb_build_object('from', t.tier, 'to', tier,
+												  'moved_rows', moved,
+												  'schema_changed', target <> t.data_schema));
+	RETURN target;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.change_tier(uuid, text) IS
+'Changes a tenant''s tier, with its limits; to or from platinum, moves every row of the tenant between the pool and a silo of its own, in one transaction. Returns the tenant''s data schema. Audited.';
+
+-- Everything a tenant owns, as JSON lines: a header, then one line per row
+-- of each of its tables, parents first, then its API usage.  Readable
+-- without tracker; import_tenant() reads it back.
+CREATE FUNCTION @extschema@.export_tenant(tenant_id uuid)
+RETURNS SETOF jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t @extschema@.tenants;
+	entity text;
+BEGIN
+	PERFORM @extschema@._require_operator('export tenants');
+	t := @extschema@._tenant(export_tenant.tenant_id);
+	IF t.status = 'deleted' THEN
+		RAISE EXCEPTION 'tenant "%" has been deleted', t.slug
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	RETURN NEXT jsonb_build_object(
+		'format', 'tracker-tenant-export',
+		'version', 1,
+		'exported_at', now(),
+		'tracker', (SELECT e.extversion FROM pg_extension e WHERE e.extname = 'tracker'),
+		'data_schema_version', @extschema@._data_schema_version(),
+		'tables', to_jsonb(@extschema@._tenant_tables() || '{api_usage}'::text[]),
+		'tenant', to_jsonb(t) - 'data_schema');
+	FOREACH entity IN ARRAY @extschema@._tenant_tables() LOOP
+		RETURN QUERY EXECUTE format(
+			'SELECT jsonb_build_object(''table'', %L, ''row'', to_jsonb(r)) FROM %I.%I r '
+			'WHERE r.tenant_id = $1 ORDER BY to_jsonb(r)::text COLLATE "C"',
+			entity, t.data_schema, entity) USING t.id;
+	END LOOP;
+	RETURN QUERY
+		SELECT jsonb_build_object('table', 'api_usage', 'row', to_jsonb(u))
+		FROM @extschema@.api_usage u WHERE u.tenant_id = t.id ORDER BY u.day;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.export_tenant(uuid) IS
+'Everything a tenant owns as JSON lines (format tracker-tenant-export, version 1): a header with the tenant, then a line per row of each of its tables. import_tenant() restores it.';
+
+-- Restores an export into this database: the same ids, keys and numbers,
+-- in the pool or a new silo as its tier says.  Refuses a format or
+-- version it does not know, a tenant that exists, and rows that name
+-- another tenant or break the tables' rules.
+CREATE FUNCTION @extschema@.import_tenant(lines jsonb[])
+RETURNS uuid
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	header jsonb := lines[1];
+	t @extschema@.tenants;
+	d record;
+	target name;
+	line jsonb;
+	entity text;
+	known text[] := @extschema@._tenant_tables() || '{api_usage}'::text[];
+	c record;
+	bad boolean;
+BEGIN
+	PERFORM @extschema@._require_operator('import tenants');
+	IF header IS NULL OR header->>'format' IS DISTINCT FROM 'tracker-tenant-export' THEN
+		RAISE EXCEPTION 'not a tracker tenant export'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The first line must be the header that tracker.export_tenant() writes.';
+	END IF;
+	IF header->'version' IS DISTINCT FROM '1'::jsonb THEN
+		RAISE EXCEPTION 'tenant export version % is not known to this tracker', header->'version'
+			USING ERRCODE = 'feature_not_supported',
+				  HINT = 'This tracker reads version 1; import with the tracker version that exported it, or a newer one.';
+	END IF;
+	IF (header->>'data_schema_version')::integer IS DISTINCT FROM @extschema@._data_schema_version() THEN
+		RAISE EXCEPTION 'the export''s tables are at data-schema version %, this database at %',
+			header->>'data_schema_version', @extschema@._data_schema_version()
+			USING ERRCODE = 'feature_not_supported';
+	END IF;
+	t := jsonb_populate_record(NULL::@extschema@.tenants, header->'tenant');
+	IF t.id IS NULL THEN
+		RAISE EXCEPTION 'the export''s header names no tenant' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.tenants x WHERE x.id = t.id OR x.slug = t.slug) THEN
+		RAISE EXCEPTION 'tenant "%" (%) already exists', t.slug, t.id
+			USING ERRCODE = 'duplicate_object',
+				  HINT = 'Import into a database that does not have it; a deleted tenant keeps its id and slug.';
+	END IF;
+	SELECT * INTO d FROM @extschema@.tier_defaults(t.tier);
+	target := CASE d.storage WHEN 'silo' THEN @extschema@._new_silo_name() ELSE 'tracker_pool' END;
+	PERFORM @extschema@._create_data_schema(target);
+	t.data_schema := target;
+	IF t.status NOT IN ('active', 'suspended') THEN
+		t.status := 'suspended';
+	END IF;
+	INSERT INTO @extschema@.tenants SELECT t.*;
+
+	PERFORM set_config('session_replication_role', 'replica', true);
+	FOR i IN 2 .. coalesce(array_length(lines, 1), 1) LOOP
+		line := lines[i];
+		entity := line->>'table';
+		IF entity IS NULL OR NOT entity = ANY (known) OR jsonb_typeof(line->'row') IS DISTINCT FROM 'object' THEN
+			RAISE EXCEPTION 'line % of the export is not a row of a tenant table', i
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF (line->'row'->>'tenant_id')::uuid IS DISTINCT FROM t.id THEN
+			RAISE EXCEPTION 'line % of the export belongs to another tenant', i
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF entity = 'api_usage' THEN
+			INSERT INTO @extschema@.api_usage SELECT * FROM jsonb_populate_record(NULL::@extschema@.api_usage, line->'row');
+		ELSE
+			EXECUTE format('INSERT INTO %1$I.%3$I (%2$s) SELECT %2$s FROM jsonb_populate_record(NULL::%1$I.%3$I, $1)',
+						   target, @extschema@._copied_columns(target, entity), entity) USING line->'row';
+		END IF;
+	END LOOP;
+	PERFORM set_config('session_replication_role', 'origin', true);
+
+	-- the rows went in without their triggers: check every foreign key of
+	-- the tenant's tables, and that it has its issue counter
+	FOR c IN
+		SELECT con.conname, cl.relname AS child, pcl.relname AS parent,
+			   (SELECT string_agg(format('ch.%I', a.attname), ', ' ORDER BY k.ord)
+				FROM unnest(con.conkey) WITH ORDINALITY k (attnum, ord)
+				JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) AS child_cols,
+			   (SELECT string_agg(format('pa.%I', a.attname), ', ' ORDER BY k.ord)
+				FROM unnest(con.confkey) WITH ORDINALITY k (attnum, ord)
+				JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum) AS parent_cols,
+			   pn.nspname AS parent_schema
+		FROM pg_constraint con
+		JOIN pg_class cl ON cl.oid = con.conrelid
+		JOIN pg_namespace n ON n.oid = cl.relnamespace
+		JOIN pg_class pcl ON pcl.oid = con.confrelid
+		JOIN pg_namespace pn ON pn.oid = pcl.relnamespace
+		WHERE con.contype = 'f' AND n.nspname = target
+		ORDER BY cl.relname, con.conname
+	LOOP
+		EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I ch WHERE ch.tenant_id = $1 AND ROW(%s) IS NOT NULL '
+					   'AND NOT EXISTS (SELECT 1 FROM %I.%I pa WHERE ROW(%s) = ROW(%s)))',
+					   target, c.child, c.child_cols,
+					   c.parent_schema, c.parent, c.parent_cols, c.child_cols)
+			INTO bad USING t.id;
+		IF bad THEN
+			RAISE EXCEPTION 'the export breaks foreign key % of table %', c.conname, c.child
+				USING ERRCODE = 'foreign_key_violation';
+		END IF;
+	END LOOP;
+	EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %I.issue_counters c WHERE c.tenant_id = $1)', target)
+		INTO bad USING t.id;
+	IF bad THEN
+		RAISE EXCEPTION 'the export has no issue counter for its tenant'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM @extschema@._audit('import tenant', t.id,
+							   jsonb_build_object('lines', array_length(lines, 1), 'exported_at', header->'exported_at'));
+	RETURN t.id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.import_tenant(jsonb[]) IS
+'Restores a tenant from the lines of export_tenant(), with the same ids, keys and numbers; refuses an unknown format or version, an existing tenant, and rows that are not the tenant''s or break a rule. Audited.';
+
+-- Removes every row of a suspended tenant (or drops its silo), and keeps
+-- its registry row as a tombstone (status deleted): its tokens are then
+-- refused with "tenant has been deleted", and its id and slug stay taken.
+-- Its API usage and the audit stay.
+CREATE FUNCTION @extschema@.delete_tenant(tenant_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning	-- not a notice per table of a dropped silo
+AS $$
+DECLARE
+	t @extschema@.tenants;
+	tables text[] := @extschema@._tenant_tables();
+	n bigint;
+	removed bigint := 0;
+BEGIN
+	PERFORM @extschema@._require_operator('delete tenants');
+	t := @extschema@._lock_tenant(delete_tenant.tenant_id);
+	IF t.status = 'deleted' THEN
+		RETURN;
+	END IF;
+	IF t.status <> 'suspended' THEN
+		RAISE EXCEPTION 'tenant "%" is %: suspend it before deleting it', t.slug, t.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'SELECT tracker.set_tenant_status(tenant_id, ''suspended''); export it if its data is to be kept.';
+	END IF;
+	PERFORM @extschema@._lock_tenant_writes(t.id);
+	IF t.data_schema = 'tracker_pool' THEN
+		PERFORM set_config('session_replication_role', 'replica', true);
+		FOR i IN REVERSE array_length(tables, 1) .. 1 LOOP
+			EXECUTE format('DELETE FROM tracker_pool.%I r WHERE r.tenant_id = $1', tables[i]) USING t.id;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			removed := removed + n;
+		END LOOP;
+		PERFORM set_config('session_replication_role', 'origin', true);
+	ELSE
+		EXECUTE format('DROP SCHEMA %I CASCADE', t.data_schema);
+		DELETE FROM @extschema@.data_schemas d WHERE d.schema_name = t.data_schema;
+	END IF;
+	UPDATE @extschema@.tenants x SET status = 'deleted', updated_at = now() WHERE x.id = t.id;
+	PERFORM @extschema@._audit('delete tenant', t.id,
+							   jsonb_build_object('slug', t.slug, 'schema', t.data_schema,
+												  'removed_rows', CASE WHEN t.data_schema = 'tracker_pool' THEN removed END));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.delete_tenant(uuid) IS
+'Removes every row of a suspended tenant, or drops its silo, and keeps a tombstone in the registry (status deleted) so that its tokens are refused. Audited.';
+
+REVOKE ALL ON FUNCTION @extschema@.change_tier(uuid, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.export_tenant(uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.import_tenant(jsonb[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.delete_tenant(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.change_tier(uuid, text), @extschema@.export_tenant(uuid),
+	@extschema@.import_tenant(jsonb[]), @extschema@.delete_tenant(uuid)
 	TO tracker_operator;
 -- 1.0's tenants get their tier's rate limit (the tenant trigger tells
 -- their cached contexts)

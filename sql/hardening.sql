@@ -168,6 +168,23 @@ SELECT tracker.reset_tenant_limits(:'hostile_id');
 SELECT tracker.reset_api_calls('b0000000-0000-4000-8000-00000000000b') IS NOT NULL AS usage_reset;
 SELECT count(*) AS tenants_reported FROM tracker.tenant_usage();
 SELECT count(*) IS NOT NULL AS by_day FROM tracker.api_calls_by_day('b0000000-0000-4000-8000-00000000000b');
+-- a tenant's life: tier changes with moves both ways, export, deletion,
+-- and the export imported again
+SELECT tracker.change_tier(:'hostile_id', 'premium') IS NOT NULL AS pooled_tier;
+SELECT tracker.change_tier(:'hostile_id', 'platinum') IS NOT NULL AS to_a_silo;
+SELECT tracker.change_tier(:'hostile_id', 'standard') IS NOT NULL AS back_to_the_pool;
+CREATE TEMP TABLE regress_export AS
+	SELECT n, line FROM tracker.export_tenant(:'hostile_id') WITH ORDINALITY AS x (line, n);
+SELECT tracker.delete_tenant(:'hostile_id') IS NOT NULL AS deleted;
+SET client_min_messages = warning;
+RESET ROLE;
+RESET search_path;
+DELETE FROM tracker.tenants WHERE id = :'hostile_id';
+SET ROLE regress_hd_operator;
+SET search_path = regress_evil, pg_catalog, public;
+SET client_min_messages = notice;
+SELECT tracker.import_tenant((SELECT array_agg(line ORDER BY n) FROM regress_export)) IS NOT NULL AS imported;
+DROP TABLE regress_export;
 SELECT tracker.sign_token('{"sub": "vic", "tenant_id": "b0000000-0000-4000-8000-00000000000b"}', 'hd') IS NOT NULL AS signed;
 SELECT count(*) AS keys FROM tracker.list_keys();
 SELECT tracker.revoke_token('hostile-jti', NULL);

@@ -49,6 +49,7 @@
 #include "jwt.h"
 #include "registry.h"
 #include "settings.h"
+#include "shared.h"
 #include "usage.h"
 
 typedef struct ContextEntry
@@ -136,6 +137,8 @@ check_membership(VerifiedToken *vt, TenantRecord *tenant, MemberRecord *member)
 {
 	if (!registry_tenant(&vt->tenant, tenant))
 		REJECT(errmsg("token tenant is not registered"));
+	if (strcmp(tenant->status, "deleted") == 0)
+		REJECT(errmsg("tenant has been deleted"));
 	if (strcmp(tenant->status, "active") != 0)
 		REJECT(errmsg("tenant is %s", tenant->status),
 			   errhint("Only an operator can reactivate a tenant."));
@@ -409,6 +412,23 @@ context_get(TenantContext *out)
 	strlcpy(out->key_prefix, entry->key_prefix, sizeof(out->key_prefix));
 	strlcpy(out->data_schema, entry->data_schema, sizeof(out->data_schema));
 	return true;
+}
+
+bool
+context_resolved(pg_uuid_t *tenant, char *schema)
+{
+	if (current == NULL || tracker_token_changed)
+		return false;
+	*tenant = current->tenant;
+	strlcpy(schema, current->data_schema, NAMEDATALEN);
+	return true;
+}
+
+bool
+context_fresh(void)
+{
+	return current != NULL && tracker_shared != NULL &&
+		invalidation_stamp_current(&current->stamp, false);
 }
 
 int

@@ -31,6 +31,20 @@ typedef struct TenantContext
 extern bool context_get(TenantContext *out);
 
 /*
+ * Whether nothing the current context depends on is known to have changed
+ * since it was verified, as of now (not as of the start of the
+ * transaction); false without shared memory, where that cannot be known.
+ */
+extern bool context_fresh(void);
+
+/*
+ * The tenant and data schema of the context as last resolved, without
+ * resolving it again (no verification, no error); false when there is
+ * none, or the setting has changed since.
+ */
+extern bool context_resolved(pg_uuid_t *tenant, char *schema);
+
+/*
  * The teams of the current context's user, read from the database the
  * first time they are asked for; 0 and NULL when there is no context.
  */

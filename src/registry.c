@@ -456,3 +456,29 @@ registry_month_calls(const pg_uuid_t *tenant, int32 first_day, int32 last_day)
 	table_close(rel, AccessShareLock);
 	return Max(calls, 0);
 }
+
+bool
+registry_tenant_schema_latest(const pg_uuid_t *tenant, char *schema)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	bool		isnull;
+	Snapshot	latest = RegisterSnapshot(GetLatestSnapshot());
+
+	rel = table_open(relation_in("tracker", "tenants"), AccessShareLock);
+	ScanKeyInit(&key, attnameAttNum(rel, "id", false), BTEqualStrategyNumber,
+				F_UUID_EQ, UUIDPGetDatum(tenant));
+	scan = systable_beginscan(rel, relation_in("tracker", "tenants_pkey"),
+							  true, latest, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		strlcpy(schema,
+				NameStr(*DatumGetName(registry_column(tuple, rel, "data_schema", &isnull))),
+				NAMEDATALEN);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	UnregisterSnapshot(latest);
+	return HeapTupleIsValid(tuple);
+}

@@ -59,6 +59,12 @@ extern bool registry_has_api_usage(void);
  */
 extern int64 registry_month_calls(const pg_uuid_t *tenant, int32 first_day, int32 last_day);
 
+/*
+ * The tenant's data schema by the latest committed state of the registry
+ * (not the statement's snapshot); false when it has no row
+ */
+extern bool registry_tenant_schema_latest(const pg_uuid_t *tenant, char *schema);
+
 /* The tenant's row in tracker.tenants; false when there is none */
 extern bool registry_tenant(const pg_uuid_t *tenant, TenantRecord *out);
 

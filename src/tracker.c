@@ -24,6 +24,7 @@
 #include "context.h"
 #include "guard.h"
 #include "invalidation.h"
+#include "moves.h"
 #include "shared.h"
 #include "settings.h"
 #include "usage.h"
@@ -39,6 +40,7 @@ _PG_init(void)
 	MarkGUCPrefixReserved("tracker");
 	invalidation_init();
 	guard_init();
+	moves_init();
 	shared_init();
 	usage_init();
 }

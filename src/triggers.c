@@ -39,6 +39,7 @@
 #include "utils/uuid.h"
 
 #include "context.h"
+#include "moves.h"
 #include "roles.h"
 #include "triggers.h"
 #include "workflow.h"
@@ -511,6 +512,9 @@ tracker_check_statement(PG_FUNCTION_ARGS)
 	if (schema == NULL || strcmp(schema, ctx.data_schema) != 0)
 		DENY(errmsg("permission denied: the tenant's rows are in schema \"%s\", not \"%s\"",
 					ctx.data_schema, schema ? schema : "?"));
+	/* no write while the tenant's rows move, nor to where they were (moves.c) */
+	if (tenant_write_lock_shared(&ctx.tenant) || !context_fresh())
+		tenant_write_check_schema(&ctx.tenant, ctx.data_schema);
 	if (td->tg_trigger->tgnargs == 1)
 		role_require(ctx.role, td->tg_trigger->tgargs[0]);
 	return PointerGetDatum(NULL);

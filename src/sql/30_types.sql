@@ -10,8 +10,8 @@ CREATE DOMAIN @extschema@.tier AS text
 COMMENT ON DOMAIN @extschema@.tier IS 'Subscription tier: basic, standard, premium or platinum.';
 
 CREATE DOMAIN @extschema@.tenant_status AS text
-	CHECK (VALUE IN ('active', 'suspended'));
-COMMENT ON DOMAIN @extschema@.tenant_status IS 'Tenant status: active or suspended.';
+	CONSTRAINT tenant_status_check CHECK (VALUE IN ('active', 'suspended', 'deleted'));
+COMMENT ON DOMAIN @extschema@.tenant_status IS 'Tenant status: active, suspended, or deleted (a tombstone: delete_tenant).';
 
 CREATE DOMAIN @extschema@.member_role AS text
 	CHECK (VALUE IN ('user', 'admin', 'super_admin'));

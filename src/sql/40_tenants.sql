@@ -246,7 +246,11 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'A tenant is active or suspended.';
 	END IF;
-	PERFORM @extschema@._tenant(tenant_id);
+	IF (@extschema@._tenant(tenant_id)).status = 'deleted' THEN
+		RAISE EXCEPTION 'tenant % has been deleted', tenant_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'A deleted tenant cannot come back; import its export as a new one elsewhere.';
+	END IF;
 	UPDATE @extschema@.tenants t SET status = set_tenant_status.status, updated_at = now()
 	WHERE t.id = tenant_id AND t.status IS DISTINCT FROM set_tenant_status.status;
 	IF FOUND THEN

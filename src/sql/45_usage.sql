@@ -225,13 +225,22 @@ BEGIN
 		requests_per_second := t.requests_per_second;
 		request_burst := t.request_burst;
 		max_users := t.max_users;
+		issues := 0;
+		comments := 0;
+		active_users := 0;
+		bytes_stored := 0;
+		SELECT GREATEST(live.last_call, max(u.last_call)) INTO last_activity
+		FROM @extschema@.api_usage u WHERE u.tenant_id = t.id;
+		IF t.status = 'deleted' THEN
+			RETURN NEXT;		-- a tombstone: its rows are gone
+			CONTINUE;
+		END IF;
 		EXECUTE format('SELECT count(*) FILTER (WHERE u.active) FROM %I.users u WHERE u.tenant_id = $1',
 					   t.data_schema) INTO active_users USING t.id;
 		EXECUTE format('SELECT count(*) FROM %I.issues i WHERE i.tenant_id = $1', t.data_schema)
 			INTO issues USING t.id;
 		EXECUTE format('SELECT count(*) FROM %I.comments c WHERE c.tenant_id = $1', t.data_schema)
 			INTO comments USING t.id;
-		bytes_stored := 0;
 		FOREACH entity IN ARRAY @extschema@._data_schema_entities() || '{issue_counters}'::text[]
 		LOOP
 			IF t.data_schema = 'tracker_pool' THEN
@@ -242,8 +251,6 @@ BEGIN
 			END IF;
 			bytes_stored := bytes_stored + bytes;
 		END LOOP;
-		SELECT GREATEST(live.last_call, max(u.last_call)) INTO last_activity
-		FROM @extschema@.api_usage u WHERE u.tenant_id = t.id;
 		RETURN NEXT;
 	END LOOP;
 END
