@@ -918,6 +918,12 @@ REVOKE ALL ON FUNCTION @extschema@._copied_columns(name, text) FROM PUBLIC;
 -- ids, issue numbers and keys as they were.  Row triggers do not fire (the
 -- rows are as they were written), and foreign keys are not checked: the
 -- rows come whole from a schema of the same definition.
+--
+-- The rows go in batches of 50, found by their place in the table (the
+-- caller holds the tenant's write lock, so they stay where they are), at
+-- most tracker.move_rows_per_second rows copied or removed a second: a
+-- move sleeps between batches so that other tenants' statements are not
+-- slowed down by it (0: as fast as it can).
 CREATE FUNCTION @extschema@._move_tenant_rows(tenant uuid, source name, target name)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -925,11 +931,18 @@ SET search_path = pg_catalog, pg_temp
 SET client_min_messages = warning	-- not a notice per table of a dropped silo
 AS $$
 DECLARE
-	entity text;
-	cols text;
-	n bigint;
+	batch constant int := 50;
+	rate int := coalesce(nullif(current_setting('tracker.move_rows_per_second', true), ''), '0')::int;
+	started timestamptz := clock_timestamp();
+	done bigint := 0;			-- rows copied or removed, for the pace
 	moved bigint := 0;
 	tables text[] := @extschema@._tenant_tables();
+	entity text;
+	cols text;
+	places tid[];
+	n bigint;
+	k bigint;
+	step text;
 BEGIN
 	IF (SELECT count(*) FROM @extschema@.data_schemas d
 		WHERE d.schema_name IN (source, target) AND d.version = @extschema@._data_schema_version()) <> 2 THEN
@@ -938,18 +951,46 @@ BEGIN
 				  HINT = 'Run CALL tracker.upgrade_data_schemas(); then try again.';
 	END IF;
 	PERFORM set_config('session_replication_role', 'replica', true);
-	FOREACH entity IN ARRAY tables LOOP
-		cols := @extschema@._copied_columns(target, entity);
-		EXECUTE format('INSERT INTO %I.%I (%s) SELECT %s FROM %I.%I r WHERE r.tenant_id = $1',
-					   target, entity, cols, cols, source, entity) USING tenant;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		moved := moved + n;
-	END LOOP;
-	IF source = 'tracker_pool' THEN
-		FOR i IN REVERSE array_length(tables, 1) .. 1 LOOP
-			EXECUTE format('DELETE FROM %I.%I r WHERE r.tenant_id = $1', source, tables[i]) USING tenant;
+	-- copy, parents first; then, from the pool, remove, children first
+	FOREACH step IN ARRAY CASE WHEN source = 'tracker_pool' THEN '{copy, remove}'::text[] ELSE '{copy}' END LOOP
+		FOR i IN 1 .. array_length(tables, 1) LOOP
+			entity := tables[CASE step WHEN 'copy' THEN i ELSE array_length(tables, 1) + 1 - i END];
+			cols := @extschema@._copied_columns(target, entity);
+			EXECUTE format('SELECT array_agg(r.ctid ORDER BY r.ctid) FROM %I.%I r WHERE r.tenant_id = $1',
+						   source, entity)
+				INTO places USING tenant;
+			n := 0;
+			FOR lo IN 1 .. coalesce(array_length(places, 1), 0) BY batch LOOP
+				IF step = 'copy' THEN
+					EXECUTE format('INSERT INTO %I.%I (%s) SELECT %s FROM %I.%I r '
+								   'WHERE r.ctid OPERATOR(pg_catalog.=) ANY ($2) AND r.tenant_id OPERATOR(pg_catalog.=) $1',
+								   target, entity, cols, cols, source, entity)
+						USING tenant, places[lo : lo + batch - 1];
+				ELSE
+					EXECUTE format('DELETE FROM %I.%I r '
+								   'WHERE r.ctid OPERATOR(pg_catalog.=) ANY ($2) AND r.tenant_id OPERATOR(pg_catalog.=) $1',
+								   source, entity)
+						USING tenant, places[lo : lo + batch - 1];
+				END IF;
+				GET DIAGNOSTICS k = ROW_COUNT;
+				n := n + k;
+				done := done + k;
+				IF rate > 0 AND done::float8 / rate > extract(epoch FROM clock_timestamp() - started) THEN
+					PERFORM pg_sleep(done::float8 / rate - extract(epoch FROM clock_timestamp() - started));
+				END IF;
+			END LOOP;
+			-- every row found was copied or removed: none moved away meanwhile
+			IF n <> coalesce(array_length(places, 1), 0) THEN
+				RAISE EXCEPTION 'rows of tenant % in %.% changed during its move', tenant, source, entity
+					USING ERRCODE = 'serialization_failure',
+						  HINT = 'Nothing was moved; run change_tier again.';
+			END IF;
+			IF step = 'copy' THEN
+				moved := moved + n;
+			END IF;
 		END LOOP;
-	ELSE
+	END LOOP;
+	IF source <> 'tracker_pool' THEN
 		EXECUTE format('DROP SCHEMA %I CASCADE', source);
 		DELETE FROM @extschema@.data_schemas d WHERE d.schema_name = source;
 	END IF;

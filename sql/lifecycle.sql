@@ -88,9 +88,18 @@ RESET ROLE;
 -- 3. Back to a pooled tier: back into the pool, the silo dropped
 SELECT data_schema AS acme_silo FROM tracker.tenants WHERE slug = 'acme' \gset
 SELECT pg_temp.tenant_digest('a0000000-0000-4000-8000-00000000000a') AS acme_in_silo \gset
+-- at a pace of 20 rows a second, which the move keeps to
 SET ROLE regress_lc_operator;
+SET tracker.move_rows_per_second = 20;
+SELECT clock_timestamp() AS move_started \gset
 SELECT tracker.change_tier('a0000000-0000-4000-8000-00000000000a', 'standard') AS schema;
+SELECT clock_timestamp() AS move_ended \gset
+RESET tracker.move_rows_per_second;
 RESET ROLE;
+SELECT (details->>'moved_rows')::int > 10 AS rows_moved,
+       extract(epoch FROM :'move_ended'::timestamptz - :'move_started'::timestamptz)
+           >= (details->>'moved_rows')::int / 20.0 AS at_most_20_a_second
+FROM tracker.operator_audit ORDER BY id DESC LIMIT 1;
 SELECT pg_temp.tenant_digest('a0000000-0000-4000-8000-00000000000a') = :'acme_in_silo' AS acme_unchanged,
        to_regnamespace(:'acme_silo') IS NULL AS silo_dropped,
        (SELECT count(*) FROM tracker.data_schemas) AS data_schemas;

@@ -28,6 +28,7 @@ int			tracker_max_token_size = 8192;
 int			tracker_context_cache_size = 10000;
 bool		tracker_count_usage = true;
 int			tracker_usage_slots = 20000;
+int			tracker_move_rows_per_second = 5000;
 
 static bool
 check_tenant_claim(char **newval, void **extra, GucSource source)
@@ -140,6 +141,17 @@ settings_define(void)
 								NULL,
 								NULL,
 								NULL);
+
+	DefineCustomIntVariable("tracker.move_rows_per_second",
+							"Rows a move between the pool and a silo copies or removes a second, at most.",
+							"A move sleeps between batches to keep to it, so that other tenants are not slowed down; 0 moves as fast as the server can.",
+							&tracker_move_rows_per_second,
+							5000, 0, 100000000,
+							PGC_USERSET,
+							0,
+							NULL,
+							NULL,
+							NULL);
 
 	DefineCustomIntVariable("tracker.context_cache_size",
 							"Verified tokens each backend remembers (about 850 bytes each).",
