@@ -8,7 +8,9 @@
 # exactly one place, its old one, with no row lost or doubled, and no silo
 # left behind; running change_tier again finishes the move.  A move that
 # committed survives a crash.  While the tenant moves, another tenant's
-# reads and writes go on.
+# reads and writes go on.  pg_dump -n of the silo a move made restores into
+# a fresh database as a complete copy; and the offboarding round trip,
+# export, delete and import into a fresh database, keeps every row.
 
 use strict;
 use warnings;
@@ -57,7 +59,11 @@ FROM unnest('{users, teams, team_members, issues, comments, issue_counters}'::te
 		'SELECT count(*) || '':'' || md5(coalesce(string_agg(r::text, ''|'' ORDER BY r::text COLLATE "C"), '''')) AS d '
 		'FROM %I.%I r WHERE r.tenant_id = %L', t.data_schema, e, t.id), false, true, '')))[1]::text AS d
 			  FROM tracker.tenants t WHERE t.slug = '%s') x};
-sub digest { my ($slug) = @_; return $node->safe_psql('postgres', sprintf($digest_sql, $slug)); }
+sub digest
+{
+	my ($slug, $db) = @_;
+	return $node->safe_psql($db // 'postgres', sprintf($digest_sql, $slug));
+}
 sub where_is
 {
 	return $node->safe_psql('postgres', q{
@@ -170,12 +176,70 @@ is(digest('other'), $other_rows, 'the other tenant\'s rows were never touched');
 like(as_user($node, 'postgres', 'bea', q{INSERT INTO issues (title) VALUES ('in the silo') RETURNING key;}),
 	qr/^BIG-3001$/, 'big writes in its silo, numbering on');
 
+# pg_dump -n of the new silo restores into a fresh database with tracker as
+# a complete copy of the tenant's rows
+my $silo = $node->safe_psql('postgres', q{SELECT data_schema FROM tracker.tenants WHERE slug = 'big'});
+my $silo_dump = $node->basedir . '/silo.sql';
+command_ok([ $node->installed_command('pg_dump'), '-n', $silo, '-f', $silo_dump, '-d', $node->connstr('postgres') ],
+	"pg_dump -n $silo");
+# the dump holds the silo; the tenant's registry rows go first (docs/tenancy.md)
+my $registry = $node->safe_psql('postgres', qq{
+SELECT format('INSERT INTO tracker.tenants SELECT * FROM jsonb_populate_record(NULL::tracker.tenants, %L);', to_jsonb(t))
+FROM tracker.tenants t WHERE t.slug = 'big'
+UNION ALL
+SELECT format('INSERT INTO tracker.data_schemas SELECT * FROM jsonb_populate_record(NULL::tracker.data_schemas, %L);', to_jsonb(d))
+FROM tracker.data_schemas d WHERE d.schema_name = '$silo'});
+$node->safe_psql('postgres', 'CREATE DATABASE from_dump');
+$node->safe_psql('from_dump', 'CREATE EXTENSION tracker');
+$node->safe_psql('from_dump', $registry);
+command_ok([ $node->installed_command('psql'), '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', $silo_dump,
+		'-d', $node->connstr('from_dump') ],
+	'the silo\'s dump restores into a fresh database');
+my $silo_rows_sql = qq{
+SELECT string_agg(c.relname || '=' || (xpath('/row/d/text()', query_to_xml(format(
+	'SELECT count(*) || '':'' || md5(coalesce(string_agg(r::text, ''|'' ORDER BY r::text COLLATE "C"), '''')) AS d FROM %I.%I r',
+	'$silo', c.relname), false, true, '')))[1]::text, ' ' ORDER BY c.relname)
+FROM pg_class c WHERE c.relnamespace = '$silo'::regnamespace AND c.relkind = 'r'};
+is($node->safe_psql('from_dump', $silo_rows_sql), $node->safe_psql('postgres', $silo_rows_sql),
+	'... with every row of every table of the silo');
+is( $node->safe_psql('from_dump', qq{
+SELECT count(*) FILTER (WHERE relrowsecurity AND relforcerowsecurity) || '/' || count(*) || ' '
+	|| (SELECT count(*) FROM pg_policy p JOIN pg_class pc ON pc.oid = p.polrelid WHERE pc.relnamespace = '$silo'::regnamespace)
+FROM pg_class WHERE relnamespace = '$silo'::regnamespace AND relkind = 'r'}),
+	$node->safe_psql('postgres', qq{
+SELECT count(*) FILTER (WHERE relrowsecurity AND relforcerowsecurity) || '/' || count(*) || ' '
+	|| (SELECT count(*) FROM pg_policy p JOIN pg_class pc ON pc.oid = p.polrelid WHERE pc.relnamespace = '$silo'::regnamespace)
+FROM pg_class WHERE relnamespace = '$silo'::regnamespace AND relkind = 'r'}),
+	'... with row security forced on every table, and the same policies');
+
 #
 # 5. And back to the pool
 #
 is($node->safe_psql('postgres', qq{SELECT tracker.change_tier('$big', 'premium')}), 'tracker_pool',
 	'back to a pooled tier, back to the pool');
 is(where_is(), 'tracker_pool 3001 1 0', 'the silo is dropped');
+$big_rows = digest('big');
+
+#
+# 6. Offboarding round trip: export, delete, import into a fresh database,
+# every row compared
+#
+$node->safe_psql('postgres', qq{SELECT tracker.set_tenant_status('$big', 'suspended')});
+my @lines = split /\n/, $node->safe_psql('postgres', qq{SELECT tracker.export_tenant('$big')});
+like($lines[0], qr/"format": "tracker-tenant-export"/, 'the export starts with its header');
+is(scalar(grep { /"table": "issues"/ } @lines), 3001, '... and has a line for every issue');
+$node->safe_psql('postgres', qq{SELECT tracker.delete_tenant('$big')});
+is( $node->safe_psql('postgres', qq{
+SELECT status || ' ' || (SELECT count(*) FROM tracker_pool.issues WHERE tenant_id = '$big')
+FROM tracker.tenants WHERE id = '$big'}),
+	'deleted 0', 'deleted: a tombstone and no rows');
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('fresh', 'CREATE EXTENSION tracker');
+$node->safe_psql('fresh',
+	'SELECT tracker.import_tenant(ARRAY[' . join(',', map { '$l$' . $_ . '$l$' } @lines) . ']::jsonb[])');
+is(digest('big', 'fresh'), $big_rows, 'imported into a fresh database: every row as it was exported');
+is( $node->safe_psql('fresh', qq{SELECT tier || ' ' || status || ' ' || key_prefix FROM tracker.tenants WHERE id = '$big'}),
+	'premium suspended BIG', '... in the registry as it was: tier, status, key prefix');
 
 $node->stop;
 done_testing();
