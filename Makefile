@@ -22,6 +22,7 @@ OBJS = \
 	src/upgrade.o \
 	src/usage.o \
 	src/moves.o \
+	src/plans.o \
 	src/guard.o \
 	src/bounds.o \
 	src/triggers.o \

@@ -25,6 +25,7 @@
 #include "guard.h"
 #include "invalidation.h"
 #include "moves.h"
+#include "plans.h"
 #include "shared.h"
 #include "settings.h"
 #include "usage.h"
@@ -41,6 +42,7 @@ _PG_init(void)
 	invalidation_init();
 	guard_init();
 	moves_init();
+	plans_init();
 	shared_init();
 	usage_init();
 }
