@@ -1,6 +1,6 @@
 --
 -- plans: a tenant's plan does not depend on the tenant a connection served
--- before.  The policies' context functions are planned as parameters
+-- before, and an admin's read makes no policy call per row.  The policies' context functions are planned as parameters
 -- (src/plans.c), estimated the same for every tenant; the plan a
 -- statement gets, custom or generic, is the same whichever tenant is
 -- current when it is made, and its rows are always the current tenant's.
@@ -92,6 +92,29 @@ EXPLAIN (COSTS OFF) SELECT count(*) FROM issues WHERE tenant_id = tracker.curren
 RESET tracker.token;
 RESET search_path;
 RESET ROLE;
+
+-- 5. An admin's read makes no policy call per row (allowed('see every
+-- issue') is a parameter, true); a plain user's read calls issue_readable()
+-- for every row of her tenant, as her rule needs
+SELECT tracker.add_user('a0000000-0000-4000-8000-00000000000a', 'user-large', 'user@large.example', 'user') IS NOT NULL AS plain_user;
+SELECT tracker.sign_token('{"sub": "user-large", "tenant_id": "a0000000-0000-4000-8000-00000000000a"}', 'pl') AS plain \gset
+SET track_functions = 'all';
+SET ROLE regress_pl_app;
+SELECT tracker.authenticate(:'large') IS NOT NULL AS large;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM issues;
+BEGIN;
+SELECT count(*) AS admin_sees FROM issues;
+SELECT coalesce(pg_stat_get_xact_function_calls('tracker.issue_readable(uuid, uuid, uuid)'::regprocedure), 0) AS issue_readable_calls;
+COMMIT;
+SELECT tracker.authenticate(:'plain') IS NOT NULL AS plain;
+BEGIN;
+SELECT count(*) AS plain_user_sees FROM issues;
+SELECT coalesce(pg_stat_get_xact_function_calls('tracker.issue_readable(uuid, uuid, uuid)'::regprocedure), 0) AS issue_readable_calls;
+COMMIT;
+RESET tracker.token;
+RESET search_path;
+RESET ROLE;
+RESET track_functions;
 
 DROP SCHEMA tracker_pool CASCADE;
 DROP EXTENSION tracker;

@@ -12,15 +12,20 @@
  * connection.
  *
  * A planner hook rewrites, in the row-security conditions of every relation
- * of the statement (and of its sub-queries), each call of a context function
- * of the extension that takes no argument (current_tenant(),
- * current_user_id(), ...) into an uncorrelated sub-select of the same call.
+ * of the statement (and of its sub-queries), each call of a STABLE function
+ * of the extension whose arguments are constants (current_tenant(),
+ * current_user_id(), allowed('see every issue'), ...) into an uncorrelated
+ * sub-select of the same call.
  * The planner makes such a sub-select an initplan: its value is a parameter,
  * computed once per execution, and estimated as a parameter is, the same for
  * every tenant (as in a query without row-level security that takes its
  * tenant as a parameter).  It is still an index condition.  The functions
  * are STABLE, so computing them once per execution does not change what
  * they return.
+ *
+ * The same makes a policy's "allowed('see every issue') OR
+ * issue_readable(...)" cost an admin nothing per row: the first arm is a
+ * parameter, true, and the call per row is never made.
  *
  * Only row-security conditions are rewritten: they are tracker's own.  A
  * call the user writes in a query is left as written.
@@ -47,8 +52,8 @@ typedef struct Rewrite
 	bool		changed;		/* a call was rewritten in this query */
 } Rewrite;
 
-/* Whether a function is one of the context functions: the extension's, no
- * argument, STABLE, one value */
+/* Whether a function is one of the context functions: the extension's,
+ * STABLE, one value */
 static bool
 is_context_function(Oid funcid, Oid schema)
 {
@@ -60,13 +65,27 @@ is_context_function(Oid funcid, Oid schema)
 	if (!HeapTupleIsValid(tuple))
 		return false;
 	proc = (Form_pg_proc) GETSTRUCT(tuple);
-	result = proc->pronamespace == schema && proc->pronargs == 0 &&
+	result = proc->pronamespace == schema &&
 		proc->provolatile == PROVOLATILE_STABLE && !proc->proretset;
 	ReleaseSysCache(tuple);
 	return result;
 }
 
-/* (SELECT f()) for the call f() */
+/* Whether every argument of a call is a constant */
+static bool
+constant_arguments(List *args)
+{
+	ListCell   *lc;
+
+	foreach(lc, args)
+	{
+		if (!IsA(lfirst(lc), Const))
+			return false;
+	}
+	return true;
+}
+
+/* (SELECT f(...)) for the call f(...) */
 static Node *
 sub_select(FuncExpr *call)
 {
@@ -97,7 +116,7 @@ rewrite_calls(Node *node, Rewrite *rewrite)
 	{
 		FuncExpr   *call = (FuncExpr *) node;
 
-		if (call->args == NIL && !call->funcretset &&
+		if (!call->funcretset && constant_arguments(call->args) &&
 			is_context_function(call->funcid, rewrite->schema))
 		{
 			rewrite->changed = true;

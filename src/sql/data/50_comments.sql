@@ -51,7 +51,8 @@ ALTER TABLE %1$I.comments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE %1$I.comments FORCE ROW LEVEL SECURITY;
 CREATE POLICY comments_read ON %1$I.comments FOR SELECT TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
-		   AND @extschema@.comment_readable(tenant_id, issue_id, internal));
+		   AND ((@extschema@.allowed('see every issue') AND @extschema@.allowed('read internal comments'))
+				OR @extschema@.comment_readable(tenant_id, issue_id, internal)));
 CREATE POLICY comments_create ON %1$I.comments FOR INSERT TO tracker_user
 	WITH CHECK (tenant_id = @extschema@.current_tenant()
 				AND author_id = @extschema@.current_user_id()
