@@ -512,6 +512,12 @@ BEGIN
 		RAISE EXCEPTION 'tenant % does not exist', tenant
 			USING ERRCODE = 'undefined_object';
 	END IF;
+	-- a tombstone: nothing changes a deleted tenant
+	IF t.status = 'deleted' THEN
+		RAISE EXCEPTION 'tenant "%" has been deleted', t.slug
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'A deleted tenant cannot come back; import its export as a new one elsewhere.';
+	END IF;
 	RETURN t;
 END
 $$;
@@ -529,11 +535,7 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'A tenant is active or suspended.';
 	END IF;
-	IF (@extschema@._tenant(tenant_id)).status = 'deleted' THEN
-		RAISE EXCEPTION 'tenant % has been deleted', tenant_id
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  HINT = 'A deleted tenant cannot come back; import its export as a new one elsewhere.';
-	END IF;
+	PERFORM @extschema@._lock_tenant(tenant_id);	-- refuses a deleted tenant
 	UPDATE @extschema@.tenants t SET status = set_tenant_status.status, updated_at = now()
 	WHERE t.id = tenant_id AND t.status IS DISTINCT FROM set_tenant_status.status;
 	IF FOUND THEN
@@ -1027,10 +1029,6 @@ BEGIN
 				  HINT = 'The tiers are basic, standard, premium and platinum.';
 	END IF;
 	t := @extschema@._lock_tenant(change_tier.tenant_id);
-	IF t.status = 'deleted' THEN
-		RAISE EXCEPTION 'tenant "%" has been deleted', t.slug
-			USING ERRCODE = 'object_not_in_prerequisite_state';
-	END IF;
 	target := CASE WHEN d.storage = 'silo' AND t.data_schema <> 'tracker_pool' THEN t.data_schema
 				   WHEN d.storage = 'silo' THEN @extschema@._new_silo_name()
 				   ELSE 'tracker_pool' END;
@@ -1234,10 +1232,10 @@ DECLARE
 	removed bigint := 0;
 BEGIN
 	PERFORM @extschema@._require_operator('delete tenants');
-	t := @extschema@._lock_tenant(delete_tenant.tenant_id);
-	IF t.status = 'deleted' THEN
-		RETURN;
+	IF (@extschema@._tenant(delete_tenant.tenant_id)).status = 'deleted' THEN
+		RETURN;					-- deleting again changes nothing
 	END IF;
+	t := @extschema@._lock_tenant(delete_tenant.tenant_id);
 	IF t.status <> 'suspended' THEN
 		RAISE EXCEPTION 'tenant "%" is %: suspend it before deleting it', t.slug, t.status
 			USING ERRCODE = 'object_not_in_prerequisite_state',

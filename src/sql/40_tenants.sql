@@ -105,6 +105,12 @@ BEGIN
 		RAISE EXCEPTION 'tenant % does not exist', tenant
 			USING ERRCODE = 'undefined_object';
 	END IF;
+	-- a tombstone: nothing changes a deleted tenant
+	IF t.status = 'deleted' THEN
+		RAISE EXCEPTION 'tenant "%" has been deleted', t.slug
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'A deleted tenant cannot come back; import its export as a new one elsewhere.';
+	END IF;
 	RETURN t;
 END
 $$;
@@ -246,11 +252,7 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'A tenant is active or suspended.';
 	END IF;
-	IF (@extschema@._tenant(tenant_id)).status = 'deleted' THEN
-		RAISE EXCEPTION 'tenant % has been deleted', tenant_id
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  HINT = 'A deleted tenant cannot come back; import its export as a new one elsewhere.';
-	END IF;
+	PERFORM @extschema@._lock_tenant(tenant_id);	-- refuses a deleted tenant
 	UPDATE @extschema@.tenants t SET status = set_tenant_status.status, updated_at = now()
 	WHERE t.id = tenant_id AND t.status IS DISTINCT FROM set_tenant_status.status;
 	IF FOUND THEN

@@ -148,10 +148,6 @@ BEGIN
 				  HINT = 'The tiers are basic, standard, premium and platinum.';
 	END IF;
 	t := @extschema@._lock_tenant(change_tier.tenant_id);
-	IF t.status = 'deleted' THEN
-		RAISE EXCEPTION 'tenant "%" has been deleted', t.slug
-			USING ERRCODE = 'object_not_in_prerequisite_state';
-	END IF;
 	target := CASE WHEN d.storage = 'silo' AND t.data_schema <> 'tracker_pool' THEN t.data_schema
 				   WHEN d.storage = 'silo' THEN @extschema@._new_silo_name()
 				   ELSE 'tracker_pool' END;
@@ -355,10 +351,10 @@ DECLARE
 	removed bigint := 0;
 BEGIN
 	PERFORM @extschema@._require_operator('delete tenants');
-	t := @extschema@._lock_tenant(delete_tenant.tenant_id);
-	IF t.status = 'deleted' THEN
-		RETURN;
+	IF (@extschema@._tenant(delete_tenant.tenant_id)).status = 'deleted' THEN
+		RETURN;					-- deleting again changes nothing
 	END IF;
+	t := @extschema@._lock_tenant(delete_tenant.tenant_id);
 	IF t.status <> 'suspended' THEN
 		RAISE EXCEPTION 'tenant "%" is %: suspend it before deleting it', t.slug, t.status
 			USING ERRCODE = 'object_not_in_prerequisite_state',
