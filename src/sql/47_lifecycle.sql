@@ -61,6 +61,7 @@ DECLARE
 	entity text;
 	cols text;
 	places tid[];
+	listed bigint;			-- rows of this table found to move
 	n bigint;
 	k bigint;
 	step text;
@@ -77,21 +78,28 @@ BEGIN
 		FOR i IN 1 .. array_length(tables, 1) LOOP
 			entity := tables[CASE step WHEN 'copy' THEN i ELSE array_length(tables, 1) + 1 - i END];
 			cols := @extschema@._copied_columns(target, entity);
-			EXECUTE format('SELECT array_agg(r.ctid ORDER BY r.ctid) FROM %I.%I r WHERE r.tenant_id = $1',
-						   source, entity)
-				INTO places USING tenant;
+			-- the batches come from one query, sorted once: slicing one array
+			-- of every place would copy all of it for each batch
+			listed := 0;
 			n := 0;
-			FOR lo IN 1 .. coalesce(array_length(places, 1), 0) BY batch LOOP
+			FOR places IN EXECUTE format('SELECT array_agg(s.ctid ORDER BY s.ctid) FROM '
+										 '(SELECT r.ctid, (row_number() OVER (ORDER BY r.ctid) - 1) / %s AS b '
+										 'FROM %I.%I r WHERE r.tenant_id OPERATOR(pg_catalog.=) $1) s '
+										 'GROUP BY s.b ORDER BY s.b',
+										 batch, source, entity)
+				USING tenant
+			LOOP
+				listed := listed + array_length(places, 1);
 				IF step = 'copy' THEN
 					EXECUTE format('INSERT INTO %I.%I (%s) SELECT %s FROM %I.%I r '
 								   'WHERE r.ctid OPERATOR(pg_catalog.=) ANY ($2) AND r.tenant_id OPERATOR(pg_catalog.=) $1',
 								   target, entity, cols, cols, source, entity)
-						USING tenant, places[lo : lo + batch - 1];
+						USING tenant, places;
 				ELSE
 					EXECUTE format('DELETE FROM %I.%I r '
 								   'WHERE r.ctid OPERATOR(pg_catalog.=) ANY ($2) AND r.tenant_id OPERATOR(pg_catalog.=) $1',
 								   source, entity)
-						USING tenant, places[lo : lo + batch - 1];
+						USING tenant, places;
 				END IF;
 				GET DIAGNOSTICS k = ROW_COUNT;
 				n := n + k;
@@ -101,7 +109,7 @@ BEGIN
 				END IF;
 			END LOOP;
 			-- every row found was copied or removed: none moved away meanwhile
-			IF n <> coalesce(array_length(places, 1), 0) THEN
+			IF n <> listed THEN
 				RAISE EXCEPTION 'rows of tenant % in %.% changed during its move', tenant, source, entity
 					USING ERRCODE = 'serialization_failure',
 						  HINT = 'Nothing was moved; run change_tier again.';

@@ -14,10 +14,13 @@
 # ended while the move ran, their p99 ratio, and how long each move took.
 #
 # Usage: test/bench/move.sh [--seconds S] [--clients C] [--rounds R] [--issues N]
-#                           [--rate TPS] [--pace ROWS]
+#                           [--rate TPS] [--pace ROWS] [--windows W]
 #   --rate: run the small tenants' workload at this many transactions a
 #           second (pgbench -R; latency then includes the schedule lag)
 #   --pace: tracker.move_rows_per_second for the move (default: its default)
+#   --windows: also report the p99 of the run with the move in windows of W
+#           seconds from the start of the move, to see which part of the move
+#           costs the others what (the tables go one after another)
 
 set -euo pipefail
 
@@ -31,6 +34,7 @@ ROUNDS=2
 ISSUES=100000
 RATE=0
 PACE=
+WINDOWS=0
 while [ $# -gt 0 ]; do
     case $1 in
         --seconds) SECONDS_PER_RUN=$2; shift ;;
@@ -39,6 +43,7 @@ while [ $# -gt 0 ]; do
         --issues) ISSUES=$2; shift ;;
         --rate) RATE=$2; shift ;;
         --pace) PACE=$2; shift ;;
+        --windows) WINDOWS=$2; shift ;;
         *) err "unknown option $1"; exit 1 ;;
     esac
     shift
@@ -156,6 +161,15 @@ for r in $(seq 1 "$ROUNDS"); do
     read -r d50 d99 dm dn <<<"$(stats "during.$r" "$from" "$to")"
     printf '| %d | %s | %s / %s / %s (%d) | %s / %s / %s (%d) | %.2f | %s |\n' "$r" "$what" "$a50" "$a99" "$am" "$an" \
         "$d50" "$d99" "$dm" "$dn" "$(awk -v a="$a99" -v d="$d99" 'BEGIN {print d / a}')" "$took"
+    if [ "$WINDOWS" -gt 0 ]; then
+        w=0
+        while awk -v a="$from" -v b="$to" -v w="$w" 'BEGIN {exit !(a + w < b)}'; do
+            read -r w50 w99 wm wn <<<"$(stats "during.$r" "$(awk -v a="$from" -v w="$w" 'BEGIN {printf "%.6f", a + w}')" \
+                                          "$(awk -v a="$from" -v b="$to" -v w="$w" -v s="$WINDOWS" 'BEGIN {e = a + w + s; if (e > b) e = b; printf "%.6f", e}')")"
+            printf '|   | %s s to %s s of the move | | %s / %s / %s (%d) | | |\n' "$w" "$((w + WINDOWS))" "$w50" "$w99" "$wm" "$wn"
+            w=$((w + WINDOWS))
+        done
+    fi
 done
 printf '\n(in brackets: the number of transactions measured)\n'
 printf '\nThe big tenant: %s\n' "$(psql_su -At -c "SELECT tier || ', ' || data_schema FROM tracker.tenants WHERE slug = 'big'")"
