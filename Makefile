@@ -21,6 +21,7 @@ OBJS = \
 	src/workflow.o \
 	src/upgrade.o \
 	src/usage.o \
+	src/token_cache.o \
 	src/moves.o \
 	src/plans.o \
 	src/guard.o \

@@ -47,9 +47,11 @@
 #include "crypto.h"
 #include "invalidation.h"
 #include "jwt.h"
+#include "keys.h"
 #include "registry.h"
 #include "settings.h"
 #include "shared.h"
+#include "token_cache.h"
 #include "usage.h"
 
 typedef struct ContextEntry
@@ -218,15 +220,103 @@ evict_entries(void)
 
 /* Copy what the entry keeps of a verified token into one chunk */
 static void
-fill_entry(ContextEntry *entry, VerifiedToken *vt)
+fill_entry(ContextEntry *entry, const char *subject, const Jsonb *claims)
 {
-	Size		subject_size = MAXALIGN(strlen(vt->subject) + 1);
-	char	   *chunk = MemoryContextAlloc(entry_cxt, subject_size + VARSIZE(vt->claims));
+	Size		subject_size = MAXALIGN(strlen(subject) + 1);
+	char	   *chunk = MemoryContextAlloc(entry_cxt, subject_size + VARSIZE(claims));
 
 	entry->storage = chunk;
-	entry->subject = strcpy(chunk, vt->subject);
-	entry->claims = memcpy(chunk + subject_size, vt->claims, VARSIZE(vt->claims));
+	entry->subject = strcpy(chunk, subject);
+	entry->claims = memcpy(chunk + subject_size, claims, VARSIZE(claims));
 	entry->teams = NULL;
+}
+
+/*
+ * Has this transaction written anything?  Every change of a row, an
+ * insert included, gives it a transaction id.
+ */
+static bool
+wrote_anything(void)
+{
+	return TransactionIdIsValid(GetTopTransactionIdIfAny());
+}
+
+/* Put an entry, built in full, into the table */
+static ContextEntry *
+enter(ContextEntry *fresh)
+{
+	ContextEntry *entry;
+
+	if (hash_get_num_entries(entries) >= tracker_context_cache_size)
+		evict_entries();
+	entry = hash_search(entries, fresh->digest, HASH_ENTER, NULL);
+	*entry = *fresh;
+	return entry;
+}
+
+/*
+ * The entry another backend left in the shared cache for this token, made
+ * this backend's own; NULL when there is none, or it is no longer good
+ * (its token or key has expired, or its rows have changed since: the
+ * token is then verified afresh, which says why, or replaces it).
+ */
+static ContextEntry *
+adopt_shared(const unsigned char *digest)
+{
+	SharedContext shared;
+	InvalStamp	stamp;
+	ContextEntry fresh;
+
+	if (!token_cache_find(digest, &shared))
+		return NULL;
+	stamp = shared.stamp;
+	stamp.local = invalidation_local();
+	if (shared.recheck_at <= GetCurrentTimestamp() ||
+		!invalidation_stamp_current(&stamp, shared.has_jti))
+		return NULL;
+	/*
+	 * Its key must still be registered, as this backend reads the key table
+	 * (which also says so if the table is not what this library expects).
+	 */
+	if (keys_lookup(shared_context_kid(&shared)) == NULL)
+		return NULL;
+
+	memset(&fresh, 0, sizeof(fresh));
+	memcpy(fresh.digest, digest, sizeof(fresh.digest));
+	fill_entry(&fresh, shared_context_subject(&shared), shared_context_claims(&shared));
+	fresh.recently_used = true;
+	fresh.tenant = shared.tenant;
+	fresh.expires = shared.expires;
+	fresh.recheck_at = shared.recheck_at;
+	fresh.user_id = shared.user_id;
+	strlcpy(fresh.role, shared.role, sizeof(fresh.role));
+	strlcpy(fresh.data_schema, shared.data_schema, sizeof(fresh.data_schema));
+	strlcpy(fresh.key_prefix, shared.key_prefix, sizeof(fresh.key_prefix));
+	fresh.limits = shared.limits;
+	fresh.stamp = stamp;
+	fresh.has_jti = shared.has_jti;
+	return enter(&fresh);
+}
+
+/* Leave a token this backend has just verified, with that key, for the others */
+static void
+share(const ContextEntry *entry, const char *kid)
+{
+	SharedContext shared;
+
+	if (!token_cache_pack(&shared, entry->subject, kid, entry->claims))
+		return;
+	shared.tenant = entry->tenant;
+	shared.user_id = entry->user_id;
+	strlcpy(shared.role, entry->role, sizeof(shared.role));
+	strlcpy(shared.key_prefix, entry->key_prefix, sizeof(shared.key_prefix));
+	strlcpy(shared.data_schema, entry->data_schema, sizeof(shared.data_schema));
+	shared.limits = entry->limits;
+	shared.expires = entry->expires;
+	shared.recheck_at = entry->recheck_at;
+	shared.stamp = entry->stamp;
+	shared.has_jti = entry->has_jti;
+	token_cache_add(entry->digest, &shared);
 }
 
 /*
@@ -296,6 +386,15 @@ lookup_or_verify(const char *token)
 		}
 	}
 
+	/*
+	 * Another backend may have verified it.  Not once this transaction has
+	 * written anything: the shared cache holds what the committed rows say,
+	 * and this transaction reads its own (a user it added, say).
+	 */
+	if (len <= tracker_max_token_size && !wrote_anything() &&
+		(entry = adopt_shared(digest)) != NULL)
+		return entry;
+
 	/* the counters first, then the rows (invalidation.c) */
 	invalidation_stamp(NULL, &stamp);
 	verifications++;
@@ -310,7 +409,7 @@ lookup_or_verify(const char *token)
 	/* built in full before it enters the table, so an error leaves no half entry */
 	memset(&fresh, 0, sizeof(fresh));
 	memcpy(fresh.digest, digest, sizeof(digest));
-	fill_entry(&fresh, &vt);
+	fill_entry(&fresh, vt.subject, vt.claims);
 	fresh.recently_used = true;
 	fresh.tenant = vt.tenant;
 	fresh.expires = vt.expires;
@@ -325,10 +424,10 @@ lookup_or_verify(const char *token)
 	fresh.stamp = stamp;
 	fresh.has_jti = vt.jti != NULL;
 
-	if (hash_get_num_entries(entries) >= tracker_context_cache_size)
-		evict_entries();
-	entry = hash_search(entries, digest, HASH_ENTER, NULL);
-	*entry = fresh;
+	entry = enter(&fresh);
+	/* ... and if what it read was all committed, the others may have it */
+	if (!wrote_anything() && vt.kid != NULL)
+		share(entry, vt.kid);
 	return entry;
 }
 

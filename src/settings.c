@@ -28,6 +28,7 @@ int			tracker_max_token_size = 8192;
 int			tracker_context_cache_size = 10000;
 bool		tracker_count_usage = true;
 int			tracker_usage_slots = 20000;
+int			tracker_shared_context_cache_size = 16384;
 int			tracker_move_rows_per_second = 5000;
 
 static bool
@@ -136,6 +137,17 @@ settings_define(void)
 								"A tenant idle for a minute, its calls written, gives its slot up when the table is nearly full.",
 								&tracker_usage_slots,
 								20000, 100, 10000000,
+								PGC_POSTMASTER,
+								0,
+								NULL,
+								NULL,
+								NULL);
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("tracker.shared_context_cache_size",
+								"Verified tokens shared memory holds for every backend (about 1 kB each).",
+								"A token verified by one backend is found there by the others; 0 shares none.",
+								&tracker_shared_context_cache_size,
+								16384, 0, 1000000,
 								PGC_POSTMASTER,
 								0,
 								NULL,

@@ -33,6 +33,7 @@ extern bool tracker_count_usage;
 
 /* tracker.usage_slots: tenants whose API calls shared memory holds at once */
 extern int	tracker_usage_slots;
+extern int	tracker_shared_context_cache_size;
 
 /* tracker.move_rows_per_second: the pace of a move (read by its SQL) */
 extern int	tracker_move_rows_per_second;

@@ -12,7 +12,8 @@
  * another's slot; two tenants that share a slot only re-verify a little
  * more often).  The counters are atomics: readers never lock.
  * Other files keep parts of their own in the segment (shared_add_part):
- * usage.c its table of API calls per tenant.
+ * usage.c its table of API calls per tenant, token_cache.c the tokens
+ * that backends have verified.
  * Without shared_preload_libraries the segment is absent and
  * tracker_shared is NULL; invalidation.c then falls back to PostgreSQL's
  * own invalidation messages, which work everywhere but reach every tenant,

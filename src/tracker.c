@@ -28,6 +28,7 @@
 #include "plans.h"
 #include "shared.h"
 #include "settings.h"
+#include "token_cache.h"
 #include "usage.h"
 
 PG_MODULE_MAGIC;
@@ -45,4 +46,5 @@ _PG_init(void)
 	plans_init();
 	shared_init();
 	usage_init();
+	token_cache_init();
 }

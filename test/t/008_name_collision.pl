@@ -239,6 +239,9 @@ my $tenant_a = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 my $secret_file = 'test/keys/test-only-hs256.secret';
 
 my $node = tracker_node('name_collision');
+# what is counted is this backend's own cache: a token it has thrown away
+# must not come back from the server's shared cache instead
+$node->append_conf('postgresql.conf', "tracker.shared_context_cache_size = 0\n");
 $node->start;
 
 # hashtext() is hash_any over the bytes of the text: the same hash_bytes as

@@ -1,0 +1,74 @@
+/*-------------------------------------------------------------------------
+ *
+ * token_cache.h
+ *	  Verified tokens shared by every backend of the server.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TRACKER_TOKEN_CACHE_H
+#define TRACKER_TOKEN_CACHE_H
+
+#include "datatype/timestamp.h"
+#include "utils/jsonb.h"
+#include "utils/uuid.h"
+
+#include "invalidation.h"
+#include "registry.h"
+#include "usage.h"
+
+/* Room for a token's subject, kid and claims; a token that needs more is not shared */
+#define TOKEN_CACHE_DATA 640
+
+/*
+ * What one backend's verification of a token found, for the others: the
+ * token's own word and the database's, with the invalidation stamp taken
+ * before the rows were read (its local part means nothing to another
+ * backend and is not compared).
+ */
+typedef struct SharedContext
+{
+	pg_uuid_t	tenant;
+	pg_uuid_t	user_id;
+	char		role[MEMBER_ROLE_MAXLEN];
+	char		key_prefix[16];
+	char		data_schema[NAMEDATALEN];
+	UsageLimits limits;
+	TimestampTz expires;		/* exp plus leeway */
+	TimestampTz recheck_at;		/* expiry, or earlier retirement of its key */
+	InvalStamp	stamp;
+	bool		has_jti;
+	uint16		subject_len;	/* data: the subject, the kid of its key, */
+	uint16		kid_len;		/* each ending in a NUL, then the claims */
+	uint16		claims_len;
+	char		data[TOKEN_CACHE_DATA];
+} SharedContext;
+
+#define shared_context_subject(c) ((c)->data)
+#define shared_context_kid(c) ((c)->data + (c)->subject_len + 1)
+#define shared_context_claims(c) \
+	((Jsonb *) ((c)->data + MAXALIGN((c)->subject_len + 1 + (c)->kid_len + 1)))
+
+/* Asks for the cache's part of shared memory (from _PG_init) */
+extern void token_cache_init(void);
+
+/*
+ * Fill the data of *ctx from the token's subject, the kid of the key that
+ * verified it and its claims; false when they do not fit, and the token is
+ * then not shared.
+ */
+extern bool token_cache_pack(SharedContext *ctx, const char *subject, const char *kid,
+							 const Jsonb *claims);
+
+/*
+ * The entry another backend (or this one) left for a token, verified in
+ * this database, against its present key table, under the session's
+ * verification rules, copied into *out;
+ * false when there is none.  Whether it is still good (expiry, stamp) is
+ * the caller's to judge.
+ */
+extern bool token_cache_find(const unsigned char *digest, SharedContext *out);
+
+/* Leave a verified token's context for the other backends */
+extern void token_cache_add(const unsigned char *digest, const SharedContext *ctx);
+
+#endif
