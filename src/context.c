@@ -231,6 +231,20 @@ fill_entry(ContextEntry *entry, const char *subject, const Jsonb *claims)
 	entry->teams = NULL;
 }
 
+/* Give the entry the user's teams, as a uuid[] kept with it */
+static void
+set_teams(ContextEntry *entry, const pg_uuid_t *teams, int nteams)
+{
+	Datum	   *elems = palloc(Max(nteams, 1) * sizeof(Datum));
+	ArrayType  *array;
+
+	for (int i = 0; i < nteams; i++)
+		elems[i] = UUIDPGetDatum(&teams[i]);
+	array = construct_array(elems, nteams, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
+	entry->teams = MemoryContextAlloc(entry_cxt, VARSIZE(array));
+	memcpy(entry->teams, array, VARSIZE(array));
+}
+
 /*
  * Has this transaction written anything?  Every change of a row, an
  * insert included, gives it a transaction id.
@@ -295,6 +309,8 @@ adopt_shared(const unsigned char *digest)
 	fresh.limits = shared.limits;
 	fresh.stamp = stamp;
 	fresh.has_jti = shared.has_jti;
+	if (shared.has_teams)
+		set_teams(&fresh, shared_context_teams(&shared), shared.nteams);
 	return enter(&fresh);
 }
 
@@ -322,8 +338,9 @@ share(const ContextEntry *entry, const char *kid)
 /*
  * The user's teams, read when first needed: most statements never ask
  * (an admin's policies stop at the role), so a new token does not pay for
- * the lookup up front.  Membership changes empty the cache like every
- * other change the context depends on.
+ * the lookup up front; once read, they go into the shared cache's entry
+ * too.  Membership changes empty the caches like every other change the
+ * context depends on.
  */
 static ArrayType *
 entry_teams(ContextEntry *entry)
@@ -333,14 +350,16 @@ entry_teams(ContextEntry *entry)
 		pg_uuid_t  *teams;
 		int			nteams = registry_member_teams(entry->data_schema, &entry->tenant,
 												   &entry->user_id, &teams);
-		Datum	   *elems = palloc(Max(nteams, 1) * sizeof(Datum));
-		ArrayType  *array;
 
-		for (int i = 0; i < nteams; i++)
-			elems[i] = UUIDPGetDatum(&teams[i]);
-		array = construct_array(elems, nteams, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
-		entry->teams = MemoryContextAlloc(entry_cxt, VARSIZE(array));
-		memcpy(entry->teams, array, VARSIZE(array));
+		set_teams(entry, teams, nteams);
+		/*
+		 * The other backends may have them too, if they are the committed
+		 * ones and nothing the entry depends on has changed since the token
+		 * was verified (checked after reading them: a change that they saw
+		 * has bumped the counters already).
+		 */
+		if (!wrote_anything() && invalidation_stamp_current(&entry->stamp, entry->has_jti))
+			token_cache_add_teams(entry->digest, &entry->stamp, teams, nteams);
 	}
 	return entry->teams;
 }

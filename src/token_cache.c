@@ -134,6 +134,8 @@ token_cache_pack(SharedContext *ctx, const char *subject, const char *kid, const
 
 	if (MAXALIGN(subject_len + 1 + kid_len + 1) + VARSIZE(claims) > TOKEN_CACHE_DATA)
 		return false;
+	ctx->has_teams = false;
+	ctx->nteams = 0;
 	ctx->subject_len = subject_len;
 	ctx->kid_len = kid_len;
 	ctx->claims_len = VARSIZE(claims);
@@ -164,12 +166,27 @@ matches(const CacheEntry *entry, const unsigned char *digest, Oid key_table)
 		strcmp(entry->tenant_claim, tracker_tenant_claim) == 0;
 }
 
+/* The bytes of data a context uses, up to and with the teams */
+static Size
+used_data(const SharedContext *c, int nteams)
+{
+	return MAXALIGN(c->subject_len + 1 + c->kid_len + 1) + MAXALIGN(c->claims_len) +
+		nteams * sizeof(pg_uuid_t);
+}
+
 /* Copy what is used of a context: most of its data is usually empty */
 static void
 copy_context(SharedContext *to, const SharedContext *from)
 {
-	memcpy(to, from, offsetof(SharedContext, data) +
-		   MAXALIGN(from->subject_len + 1 + from->kid_len + 1) + from->claims_len);
+	memcpy(to, from, offsetof(SharedContext, data) + used_data(from, from->nteams));
+}
+
+/* The same verification?  (Stamps compared without their local part.) */
+static bool
+same_stamp(const InvalStamp *a, const InvalStamp *b)
+{
+	return a->keys == b->keys && a->revocations == b->revocations &&
+		a->all_tenants == b->all_tenants && a->tenant == b->tenant && a->slot == b->slot;
 }
 
 static bool
@@ -270,6 +287,38 @@ token_cache_add(const unsigned char *digest, const SharedContext *ctx)
 		copy_context(&victim->context, ctx);
 		pg_atomic_write_u64(&victim->used, now);
 		pg_atomic_fetch_add_u32(&cache->held[slot], 1);
+	}
+	LWLockRelease(lock);
+}
+
+void
+token_cache_add_teams(const unsigned char *digest, const InvalStamp *stamp,
+					  const pg_uuid_t *teams, int nteams)
+{
+	LWLock	   *lock;
+	CacheEntry *set;
+	Oid			key_table;
+
+	if (!usable())
+		return;
+	key_table = invalidation_anchor();
+	set = set_of(digest, &lock);
+	LWLockAcquire(lock, LW_EXCLUSIVE);
+	for (int i = 0; i < WAYS; i++)
+	{
+		SharedContext *c = &set[i].context;
+
+		if (matches(&set[i], digest, key_table))
+		{
+			if (!c->has_teams && same_stamp(&c->stamp, stamp) &&
+				used_data(c, nteams) <= TOKEN_CACHE_DATA)
+			{
+				memcpy(shared_context_teams(c), teams, nteams * sizeof(pg_uuid_t));
+				c->nteams = nteams;
+				c->has_teams = true;
+			}
+			break;
+		}
 	}
 	LWLockRelease(lock);
 }

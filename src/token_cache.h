@@ -37,9 +37,11 @@ typedef struct SharedContext
 	TimestampTz recheck_at;		/* expiry, or earlier retirement of its key */
 	InvalStamp	stamp;
 	bool		has_jti;
+	bool		has_teams;		/* the user's teams are known (data, last) */
 	uint16		subject_len;	/* data: the subject, the kid of its key, */
-	uint16		kid_len;		/* each ending in a NUL, then the claims */
-	uint16		claims_len;
+	uint16		kid_len;		/* each ending in a NUL, then the claims, */
+	uint16		claims_len;		/* then, once known, the user's teams */
+	uint16		nteams;
 	char		data[TOKEN_CACHE_DATA];
 } SharedContext;
 
@@ -47,6 +49,8 @@ typedef struct SharedContext
 #define shared_context_kid(c) ((c)->data + (c)->subject_len + 1)
 #define shared_context_claims(c) \
 	((Jsonb *) ((c)->data + MAXALIGN((c)->subject_len + 1 + (c)->kid_len + 1)))
+#define shared_context_teams(c) \
+	((pg_uuid_t *) ((char *) shared_context_claims(c) + MAXALIGN((c)->claims_len)))
 
 /* Asks for the cache's part of shared memory (from _PG_init) */
 extern void token_cache_init(void);
@@ -70,5 +74,13 @@ extern bool token_cache_find(const unsigned char *digest, SharedContext *out);
 
 /* Leave a verified token's context for the other backends */
 extern void token_cache_add(const unsigned char *digest, const SharedContext *ctx);
+
+/*
+ * Add the user's teams, read after the token was verified, to its entry, if
+ * the entry is still the one made under this stamp (and they fit).  The
+ * caller has checked that the stamp was still current after it read them.
+ */
+extern void token_cache_add_teams(const unsigned char *digest, const InvalStamp *stamp,
+								  const pg_uuid_t *teams, int nteams);
 
 #endif

@@ -163,6 +163,50 @@ is(verify('b'), "$tenant_b user 0", 'after its rollback, the shared entry still 
 $s1->quit;
 
 #
+# The user's teams travel with the shared entry, committed ones only
+#
+$node->safe_psql('postgres',
+	qq{SELECT tracker.add_user('$tenant_b', 'bea', 'bea\@b.example', 'admin')});
+my $tok_bea = mint(claims => qq({"sub":"bea","tenant_id":"$tenant_b"}));
+$node->safe_psql('postgres', "INSERT INTO toks VALUES ('bea', '$tok_bea')");
+my $as_bea = q{SELECT tracker.authenticate(tok) IS NOT NULL AS ok FROM toks WHERE name = 'bea' \gset
+};
+$node->safe_psql('postgres', $as_bea . "SELECT tracker.create_team('t1', '', '$bob_id')");
+
+# bob's teams, by name, as a new backend finds them, and its verifications
+sub bob_teams
+{
+	my ($before) = @_;
+	return $node->safe_psql(
+		'postgres', ($before // '') . q{
+SELECT tracker.authenticate(tok) IS NOT NULL AS ok FROM toks WHERE name = 'b' \gset
+SELECT (SELECT string_agg(name, ',' ORDER BY name) FROM tracker_pool.teams
+		WHERE id = ANY (tracker.current_teams())) || ' ' || tracker._verifications()});
+}
+
+is(bob_teams(), 't1 1', 'a backend verifies bob and reads his team');
+is(bob_teams(), 't1 0', 'another finds him, with his team');
+$node->safe_psql('postgres', $as_bea . "SELECT tracker.create_team('t2', '', '$bob_id')");
+is(bob_teams(), 't1,t2 1', 'a second team reaches the shared entry');
+is(bob_teams(), 't1,t2 0', '... and is shared');
+my $t2 = $node->safe_psql('postgres', "SELECT id FROM tracker_pool.teams WHERE name = 't2'");
+# an entry without its teams yet: bob verified again after a change, by a
+# backend that does not ask for his teams
+$node->safe_psql('postgres',
+	$as_bea . "SELECT tracker.create_team('t3', '', (SELECT id FROM tracker_pool.users WHERE subject = 'bea'))");
+like(verify('b'), qr/ 1$/, 'after another change, a backend verifies bob without his teams');
+is( (split /\n/, $node->safe_psql(
+		'postgres', qq{BEGIN;
+$as_bea
+SELECT tracker.remove_team_member('$t2', '$bob_id');
+SELECT tracker.authenticate(tok) IS NOT NULL AS ok FROM toks WHERE name = 'b' \\gset
+SELECT string_agg(name, ',' ORDER BY name) FROM tracker_pool.teams WHERE id = ANY (tracker.current_teams());
+ROLLBACK;}))[-1],
+	't1',
+	'a transaction that took bob out of t2 sees him in t1 only');
+is(bob_teams(), 't1,t2 0', 'what it read was not shared');
+
+#
 # Only the database and the rules it was verified under
 #
 $node->safe_psql('postgres', 'CREATE DATABASE other');
