@@ -472,6 +472,7 @@ static ContextEntry *
 resolve(void)
 {
 	TimestampTz now = GetCurrentStatementStartTimestamp();
+	bool		same_token = false;	/* looked up again, not newly set */
 
 	if (entries == NULL)
 		reset_entries();
@@ -485,6 +486,7 @@ resolve(void)
 		{
 			forget(current);
 			tracker_token_changed = true;
+			same_token = true;
 		}
 	}
 	if (!tracker_token_changed && current != NULL && current->recheck_at <= now)
@@ -494,6 +496,7 @@ resolve(void)
 		/* its key has retired since: verify afresh, to say so */
 		forget(current);
 		tracker_token_changed = true;
+		same_token = true;
 	}
 	if (tracker_token_changed)
 	{
@@ -506,7 +509,9 @@ resolve(void)
 						 errmsg("no tenant context: the last tracker.authenticate() of this session failed"),
 						 errhint("Call tracker.authenticate() with a valid token, or RESET tracker.token.")));
 			current = lookup_or_verify(tracker_token);
-			count_call(current);
+			/* a call is counted when a token is set, not when it is checked again */
+			if (!same_token)
+				count_call(current);
 		}
 		else
 			nabandoned = 0;

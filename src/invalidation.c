@@ -19,7 +19,10 @@
  * visible, the second bump makes stale.  Readers compare stamps once per
  * transaction, so a change reaches every other backend from its next
  * transaction.  The writing backend's own caches go stale at once (the
- * triggers run after each statement's rows).
+ * triggers run after each statement's rows), and again when a transaction
+ * or savepoint that wrote anything rolls back: what it cached meanwhile
+ * may rest on rows that are undone, even rows that invalidate nothing
+ * when they commit (an inserted user).
  *
  * Without shared memory, the trigger queues a relcache invalidation of
  * tracker.jwt_keys (the "anchor"), which PostgreSQL delivers to every
@@ -118,11 +121,17 @@ anchor_recheck_if_asked(void)
 	}
 }
 
+static void xact_callback(XactEvent event, void *arg);
+static void subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+							 SubTransactionId parentSubid, void *arg);
+
 void
 invalidation_init(void)
 {
 	CacheRegisterRelcacheCallback(relcache_callback, (Datum) 0);
 	CacheRegisterSyscacheCallback(RELNAMENSP, relname_callback, (Datum) 0);
+	RegisterXactCallback(xact_callback, NULL);
+	RegisterSubXactCallback(subxact_callback, NULL);
 }
 
 void
@@ -242,6 +251,14 @@ forget_pending(void)
 static void
 xact_callback(XactEvent event, void *arg)
 {
+	/*
+	 * A rolled-back transaction that wrote anything may have left rows in
+	 * this backend's caches that are now undone, even rows that invalidate
+	 * nothing when they commit (a user added, then her token verified).
+	 */
+	if ((event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) &&
+		TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		local_generation++;
 	if (!pending_any)
 		return;
 	switch (event)
@@ -276,7 +293,8 @@ subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 				 SubTransactionId parentSubid, void *arg)
 {
 	/* as at abort: caches may hold rows the rollback undid */
-	if (pending_any && event == SUBXACT_EVENT_ABORT_SUB)
+	if (event == SUBXACT_EVENT_ABORT_SUB &&
+		(pending_any || TransactionIdIsValid(GetCurrentTransactionIdIfAny())))
 		local_generation++;
 }
 
@@ -284,11 +302,7 @@ static void
 note_pending(void)
 {
 	if (pending_slots == NULL)
-	{
 		pending_slots = MemoryContextAllocZero(TopMemoryContext, TENANT_SLOTS * sizeof(bool));
-		RegisterXactCallback(xact_callback, NULL);
-		RegisterSubXactCallback(subxact_callback, NULL);
-	}
 	pending_any = true;
 	/* this backend's own caches: stale from its next statement */
 	local_generation++;

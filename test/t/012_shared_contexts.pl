@@ -148,6 +148,24 @@ is( $s1->query_safe(
 $s1->query_safe('ROLLBACK');
 like(verify('carol'), qr/user "carol" is not a member of this tenant/,
 	'another backend does not take her from the shared cache after the rollback');
+# nor does the same backend keep her in its own cache: an insert invalidates
+# nothing when it commits, but a rolled-back write makes the caches stale
+$s1->query(q{SELECT tracker.authenticate(tok) FROM toks WHERE name = 'carol'});
+like($s1->{stderr}, qr/user "carol" is not a member of this tenant/,
+	'nor the backend that verified her, after its rollback');
+$s1->{stderr} = '';
+$s1->query_safe(
+	qq{BEGIN; SAVEPOINT s; SELECT tracker.add_user('$tenant_a', 'carol', 'carol\@a.example', 'admin')});
+is( $s1->query_safe(
+		"SELECT tracker.authenticate(tok) ->> 'sub' FROM toks WHERE name = 'carol'"),
+	'carol',
+	'a subtransaction that added her authenticates her');
+$s1->query_safe('ROLLBACK TO SAVEPOINT s');
+$s1->query(q{SELECT tracker.authenticate(tok) FROM toks WHERE name = 'carol'});
+like($s1->{stderr}, qr/user "carol" is not a member of this tenant/,
+	'after ROLLBACK TO SAVEPOINT, the same transaction refuses her');
+$s1->query('ROLLBACK');
+$s1->{stderr} = '';
 
 my $bob_id = $node->safe_psql('postgres',
 	"SELECT id FROM tracker_pool.users WHERE subject = 'bob'");
@@ -281,6 +299,23 @@ is( $node->safe_psql(
 is(verify('a'), "$tenant_a admin 0", 'after the flood, alice is still shared');
 is(verify('a2'), "$tenant_a admin 0", 'and her second token');
 is(verify('b'), "$tenant_b user 0", 'and bob');
+
+#
+# A session's context checked again is not a new API call
+#
+my $calls = sub {
+	$node->safe_psql('postgres',
+		"SELECT api_calls_this_month FROM tracker.tenant_usage('$tenant_a')");
+};
+my $s2 = $node->background_psql('postgres');
+$s2->query_safe(q{SELECT tracker.authenticate(tok) IS NOT NULL FROM toks WHERE name = 'a'});
+my $before = $calls->();
+$s2->query_safe('CREATE TEMP TABLE scratch (n int)');
+$s2->query_safe('BEGIN; INSERT INTO scratch VALUES (1); ROLLBACK');
+is($s2->query_safe('SELECT tracker.current_tenant()'),
+	$tenant_a, 'after a rolled-back write, the session context is checked again');
+is($calls->(), $before, '... and not counted as another API call');
+$s2->quit;
 
 $node->stop;
 done_testing();
