@@ -38,6 +38,7 @@
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
@@ -71,6 +72,9 @@ typedef struct TokenCache
 	pg_atomic_uint32 held[TENANT_SLOTS];	/* entries held, by tenant slot */
 	CacheEntry	entries[FLEXIBLE_ARRAY_MEMBER];
 } TokenCache;
+
+StaticAssertDecl(offsetof(SharedContext, data) % MAXIMUM_ALIGNOF == 0,
+				 "the data of a shared context must be MAXALIGNed");
 
 static TokenCache *cache = NULL;
 static LWLockPadded *cache_locks = NULL;
@@ -139,7 +143,7 @@ token_cache_pack(SharedContext *ctx, const char *subject, const char *kid, const
 	ctx->subject_len = subject_len;
 	ctx->kid_len = kid_len;
 	ctx->claims_len = VARSIZE(claims);
-	memcpy(ctx->data, subject, subject_len + 1);
+	memcpy(ctx->data.bytes, subject, subject_len + 1);
 	memcpy(shared_context_kid(ctx), kid, kid_len + 1);
 	memcpy(shared_context_claims(ctx), claims, VARSIZE(claims));
 	return true;
@@ -189,10 +193,17 @@ same_stamp(const InvalStamp *a, const InvalStamp *b)
 		a->all_tenants == b->all_tenants && a->tenant == b->tenant && a->slot == b->slot;
 }
 
+/*
+ * Not during recovery: a hot standby replays the rows but not the
+ * invalidation counters, which the primary's triggers bump in its own
+ * shared memory only; entries made there could outlive a deactivation.
+ * Its backends verify for themselves, each keeping its own cache.
+ */
 static bool
 usable(void)
 {
-	return cache != NULL && strlen(tracker_tenant_claim) < NAMEDATALEN;
+	return cache != NULL && strlen(tracker_tenant_claim) < NAMEDATALEN &&
+		!RecoveryInProgress();
 }
 
 bool

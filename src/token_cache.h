@@ -42,13 +42,17 @@ typedef struct SharedContext
 	uint16		kid_len;		/* each ending in a NUL, then the claims, */
 	uint16		claims_len;		/* then, once known, the user's teams */
 	uint16		nteams;
-	char		data[TOKEN_CACHE_DATA];
+	union						/* MAXALIGNed, so that the claims are too */
+	{
+		char		bytes[TOKEN_CACHE_DATA];
+		double		force_align;
+	}			data;
 } SharedContext;
 
-#define shared_context_subject(c) ((c)->data)
-#define shared_context_kid(c) ((c)->data + (c)->subject_len + 1)
+#define shared_context_subject(c) ((c)->data.bytes)
+#define shared_context_kid(c) ((c)->data.bytes + (c)->subject_len + 1)
 #define shared_context_claims(c) \
-	((Jsonb *) ((c)->data + MAXALIGN((c)->subject_len + 1 + (c)->kid_len + 1)))
+	((Jsonb *) ((c)->data.bytes + MAXALIGN((c)->subject_len + 1 + (c)->kid_len + 1)))
 #define shared_context_teams(c) \
 	((pg_uuid_t *) ((char *) shared_context_claims(c) + MAXALIGN((c)->claims_len)))
 
