@@ -57,20 +57,10 @@
 typedef struct ContextEntry
 {
 	unsigned char digest[32];	/* hash key: SHA-256 of the token */
-	pg_uuid_t	tenant;
+	VerifiedFacts facts;		/* tenant, user, role, expiry, stamp... */
 	char	   *subject;
 	Jsonb	   *claims;
-	TimestampTz expires;		/* exp plus leeway */
-	TimestampTz recheck_at;		/* expiry, or earlier retirement of its key */
-	/* from the database, not from the token */
-	pg_uuid_t	user_id;
-	char		role[MEMBER_ROLE_MAXLEN];
-	char		data_schema[NAMEDATALEN];
-	char		key_prefix[16];
-	UsageLimits limits;			/* the tenant's limits on API calls */
 	ArrayType  *teams;			/* uuid[] of the user's teams; NULL until needed */
-	InvalStamp	stamp;			/* what the entry's answers depend on */
-	bool		has_jti;		/* revocations concern it */
 	void	   *storage;		/* one chunk holding subject and claims */
 	bool		recently_used;	/* for the clock sweep that evicts entries */
 } ContextEntry;
@@ -278,15 +268,14 @@ static ContextEntry *
 adopt_shared(const unsigned char *digest)
 {
 	SharedContext shared;
-	InvalStamp	stamp;
 	ContextEntry fresh;
 
 	if (!token_cache_find(digest, &shared))
 		return NULL;
-	stamp = shared.stamp;
-	stamp.local = invalidation_local();
-	if (shared.recheck_at <= GetCurrentTimestamp() ||
-		!invalidation_stamp_current(&stamp, shared.has_jti))
+	/* judged as this backend's own entries are, by this backend */
+	shared.facts.stamp.local = invalidation_local();
+	if (shared.facts.recheck_at <= GetCurrentTimestamp() ||
+		!invalidation_stamp_current(&shared.facts.stamp, shared.facts.has_jti))
 		return NULL;
 	/*
 	 * Its key must still be registered, as this backend reads the key table
@@ -299,16 +288,7 @@ adopt_shared(const unsigned char *digest)
 	memcpy(fresh.digest, digest, sizeof(fresh.digest));
 	fill_entry(&fresh, shared_context_subject(&shared), shared_context_claims(&shared));
 	fresh.recently_used = true;
-	fresh.tenant = shared.tenant;
-	fresh.expires = shared.expires;
-	fresh.recheck_at = shared.recheck_at;
-	fresh.user_id = shared.user_id;
-	strlcpy(fresh.role, shared.role, sizeof(fresh.role));
-	strlcpy(fresh.data_schema, shared.data_schema, sizeof(fresh.data_schema));
-	strlcpy(fresh.key_prefix, shared.key_prefix, sizeof(fresh.key_prefix));
-	fresh.limits = shared.limits;
-	fresh.stamp = stamp;
-	fresh.has_jti = shared.has_jti;
+	fresh.facts = shared.facts;
 	if (shared.has_teams)
 		set_teams(&fresh, shared_context_teams(&shared), shared.nteams);
 	return enter(&fresh);
@@ -322,16 +302,7 @@ share(const ContextEntry *entry, const char *kid)
 
 	if (!token_cache_pack(&shared, entry->subject, kid, entry->claims))
 		return;
-	shared.tenant = entry->tenant;
-	shared.user_id = entry->user_id;
-	strlcpy(shared.role, entry->role, sizeof(shared.role));
-	strlcpy(shared.key_prefix, entry->key_prefix, sizeof(shared.key_prefix));
-	strlcpy(shared.data_schema, entry->data_schema, sizeof(shared.data_schema));
-	shared.limits = entry->limits;
-	shared.expires = entry->expires;
-	shared.recheck_at = entry->recheck_at;
-	shared.stamp = entry->stamp;
-	shared.has_jti = entry->has_jti;
+	shared.facts = entry->facts;
 	token_cache_add(entry->digest, &shared);
 }
 
@@ -348,8 +319,8 @@ entry_teams(ContextEntry *entry)
 	if (entry->teams == NULL)
 	{
 		pg_uuid_t  *teams;
-		int			nteams = registry_member_teams(entry->data_schema, &entry->tenant,
-												   &entry->user_id, &teams);
+		int			nteams = registry_member_teams(entry->facts.data_schema, &entry->facts.tenant,
+												   &entry->facts.user_id, &teams);
 
 		set_teams(entry, teams, nteams);
 		/*
@@ -358,8 +329,8 @@ entry_teams(ContextEntry *entry)
 		 * was verified (checked after reading them: a change that they saw
 		 * has bumped the counters already).
 		 */
-		if (!wrote_anything() && invalidation_stamp_current(&entry->stamp, entry->has_jti))
-			token_cache_add_teams(entry->digest, &entry->stamp, teams, nteams);
+		if (!wrote_anything() && invalidation_stamp_current(&entry->facts.stamp, entry->facts.has_jti))
+			token_cache_add_teams(entry->digest, &entry->facts.stamp, teams, nteams);
 	}
 	return entry->teams;
 }
@@ -392,14 +363,14 @@ lookup_or_verify(const char *token)
 		{
 			TimestampTz now = GetCurrentTimestamp();
 
-			if (entry->recheck_at > now &&
-				invalidation_stamp_current(&entry->stamp, entry->has_jti))
+			if (entry->facts.recheck_at > now &&
+				invalidation_stamp_current(&entry->facts.stamp, entry->facts.has_jti))
 			{
 				entry->recently_used = true;
 				return entry;
 			}
-			if (entry->expires <= now)
-				jwt_report_expired(entry->expires);
+			if (entry->facts.expires <= now)
+				jwt_report_expired(entry->facts.expires);
 			/* its key has retired, or its rows changed, since: verify afresh */
 			forget(entry);
 		}
@@ -430,18 +401,18 @@ lookup_or_verify(const char *token)
 	memcpy(fresh.digest, digest, sizeof(digest));
 	fill_entry(&fresh, vt.subject, vt.claims);
 	fresh.recently_used = true;
-	fresh.tenant = vt.tenant;
-	fresh.expires = vt.expires;
-	fresh.recheck_at = Min(vt.expires, vt.key_retires);
-	fresh.user_id = member.user_id;
-	strlcpy(fresh.role, member.role, sizeof(fresh.role));
-	strlcpy(fresh.data_schema, tenant.data_schema, sizeof(fresh.data_schema));
-	strlcpy(fresh.key_prefix, tenant.key_prefix, sizeof(fresh.key_prefix));
-	fresh.limits.calls_per_month = tenant.api_calls_per_month;
-	fresh.limits.requests_per_second = tenant.requests_per_second;
-	fresh.limits.burst = tenant.request_burst;
-	fresh.stamp = stamp;
-	fresh.has_jti = vt.jti != NULL;
+	fresh.facts.tenant = vt.tenant;
+	fresh.facts.expires = vt.expires;
+	fresh.facts.recheck_at = Min(vt.expires, vt.key_retires);
+	fresh.facts.user_id = member.user_id;
+	strlcpy(fresh.facts.role, member.role, sizeof(fresh.facts.role));
+	strlcpy(fresh.facts.data_schema, tenant.data_schema, sizeof(fresh.facts.data_schema));
+	strlcpy(fresh.facts.key_prefix, tenant.key_prefix, sizeof(fresh.facts.key_prefix));
+	fresh.facts.limits.calls_per_month = tenant.api_calls_per_month;
+	fresh.facts.limits.requests_per_second = tenant.requests_per_second;
+	fresh.facts.limits.burst = tenant.request_burst;
+	fresh.facts.stamp = stamp;
+	fresh.facts.has_jti = vt.jti != NULL;
 
 	entry = enter(&fresh);
 	/* ... and if what it read was all committed, the others may have it */
@@ -462,7 +433,7 @@ count_call(ContextEntry *entry)
 	if (counted_lxid == MyProc->lxid &&
 		memcmp(counted_digest, entry->digest, sizeof(counted_digest)) == 0)
 		return;
-	usage_count_call(&entry->tenant, &entry->limits);
+	usage_count_call(&entry->facts.tenant, &entry->facts.limits);
 	counted_lxid = MyProc->lxid;
 	memcpy(counted_digest, entry->digest, sizeof(counted_digest));
 }
@@ -482,17 +453,17 @@ resolve(void)
 	{
 		checked_lxid = MyProc->lxid;
 		checked_local = invalidation_local();
-		if (!invalidation_stamp_current(&current->stamp, current->has_jti))
+		if (!invalidation_stamp_current(&current->facts.stamp, current->facts.has_jti))
 		{
 			forget(current);
 			tracker_token_changed = true;
 			same_token = true;
 		}
 	}
-	if (!tracker_token_changed && current != NULL && current->recheck_at <= now)
+	if (!tracker_token_changed && current != NULL && current->facts.recheck_at <= now)
 	{
-		if (current->expires <= now)
-			jwt_report_expired(current->expires);
+		if (current->facts.expires <= now)
+			jwt_report_expired(current->facts.expires);
 		/* its key has retired since: verify afresh, to say so */
 		forget(current);
 		tracker_token_changed = true;
@@ -529,11 +500,11 @@ context_get(TenantContext *out)
 
 	if (entry == NULL)
 		return false;
-	out->tenant = entry->tenant;
-	out->user_id = entry->user_id;
-	strlcpy(out->role, entry->role, sizeof(out->role));
-	strlcpy(out->key_prefix, entry->key_prefix, sizeof(out->key_prefix));
-	strlcpy(out->data_schema, entry->data_schema, sizeof(out->data_schema));
+	out->tenant = entry->facts.tenant;
+	out->user_id = entry->facts.user_id;
+	strlcpy(out->role, entry->facts.role, sizeof(out->role));
+	strlcpy(out->key_prefix, entry->facts.key_prefix, sizeof(out->key_prefix));
+	strlcpy(out->data_schema, entry->facts.data_schema, sizeof(out->data_schema));
 	return true;
 }
 
@@ -542,8 +513,8 @@ context_resolved(pg_uuid_t *tenant, char *schema)
 {
 	if (current == NULL || tracker_token_changed)
 		return false;
-	*tenant = current->tenant;
-	strlcpy(schema, current->data_schema, NAMEDATALEN);
+	*tenant = current->facts.tenant;
+	strlcpy(schema, current->facts.data_schema, NAMEDATALEN);
 	return true;
 }
 
@@ -551,7 +522,7 @@ bool
 context_fresh(void)
 {
 	return current != NULL && tracker_shared != NULL &&
-		invalidation_stamp_current(&current->stamp, false);
+		invalidation_stamp_current(&current->facts.stamp, false);
 }
 
 int
@@ -691,7 +662,7 @@ tracker_authenticate(PG_FUNCTION_ARGS)
 	 * pg_temp.
 	 */
 	set_unless_same("search_path", &search_path_guc, namespace_search_path,
-					psprintf("%s, public, pg_temp", quote_identifier(entry->data_schema)),
+					psprintf("%s, public, pg_temp", quote_identifier(entry->facts.data_schema)),
 					local);
 	current = entry;
 	tracker_token_changed = false;
@@ -712,7 +683,7 @@ tracker_current_tenant(PG_FUNCTION_ARGS)
 	if (entry == NULL)
 		PG_RETURN_NULL();
 	result = palloc(sizeof(pg_uuid_t));
-	*result = entry->tenant;
+	*result = entry->facts.tenant;
 	PG_RETURN_UUID_P(result);
 }
 
@@ -737,7 +708,7 @@ tracker_current_role(PG_FUNCTION_ARGS)
 
 	if (entry == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(entry->role));
+	PG_RETURN_TEXT_P(cstring_to_text(entry->facts.role));
 }
 
 PG_FUNCTION_INFO_V1(tracker_current_user_id);
@@ -751,7 +722,7 @@ tracker_current_user_id(PG_FUNCTION_ARGS)
 	if (entry == NULL)
 		PG_RETURN_NULL();
 	result = palloc(sizeof(pg_uuid_t));
-	*result = entry->user_id;
+	*result = entry->facts.user_id;
 	PG_RETURN_UUID_P(result);
 }
 

@@ -181,6 +181,13 @@ invalidation_stamp_current(const InvalStamp *stamp, bool with_revocations)
 		 stamp->revocations == pg_atomic_read_u64(&tracker_shared->revocations));
 }
 
+bool
+invalidation_stamps_equal(const InvalStamp *a, const InvalStamp *b)
+{
+	return a->keys == b->keys && a->revocations == b->revocations &&
+		a->all_tenants == b->all_tenants && a->tenant == b->tenant && a->slot == b->slot;
+}
+
 uint64
 invalidation_local(void)
 {

@@ -37,6 +37,12 @@ extern void invalidation_stamp_add_tenant(InvalStamp *stamp, const pg_uuid_t *te
 /* Is a stamp still current?  Revocations count only when asked. */
 extern bool invalidation_stamp_current(const InvalStamp *stamp, bool with_revocations);
 
+/*
+ * Were two stamps taken under the same shared counters?  (Their local
+ * parts, which belong to the backends that took them, are not compared.)
+ */
+extern bool invalidation_stamps_equal(const InvalStamp *a, const InvalStamp *b);
+
 /* Changes when this backend changed something its caches hold (checked per call) */
 extern uint64 invalidation_local(void);
 

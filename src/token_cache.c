@@ -185,14 +185,6 @@ copy_context(SharedContext *to, const SharedContext *from)
 	memcpy(to, from, offsetof(SharedContext, data) + used_data(from, from->nteams));
 }
 
-/* The same verification?  (Stamps compared without their local part.) */
-static bool
-same_stamp(const InvalStamp *a, const InvalStamp *b)
-{
-	return a->keys == b->keys && a->revocations == b->revocations &&
-		a->all_tenants == b->all_tenants && a->tenant == b->tenant && a->slot == b->slot;
-}
-
 /*
  * Not during recovery: a hot standby replays the rows but not the
  * invalidation counters, which the primary's triggers bump in its own
@@ -246,7 +238,7 @@ token_cache_add(const unsigned char *digest, const SharedContext *ctx)
 	if (!usable())
 		return;
 	key_table = invalidation_anchor();
-	slot = shared_tenant_slot(&ctx->tenant);
+	slot = shared_tenant_slot(&ctx->facts.tenant);
 	set = set_of(digest, &lock);
 	LWLockAcquire(lock, LW_EXCLUSIVE);
 
@@ -271,7 +263,7 @@ token_cache_add(const unsigned char *digest, const SharedContext *ctx)
 
 			if (at_share && (e->database == InvalidOid || e->tenant_slot != slot))
 				continue;
-			if (e->database == InvalidOid || e->context.recheck_at <= now)
+			if (e->database == InvalidOid || e->context.facts.recheck_at <= now)
 			{
 				victim = e;
 				break;
@@ -321,7 +313,7 @@ token_cache_add_teams(const unsigned char *digest, const InvalStamp *stamp,
 
 		if (matches(&set[i], digest, key_table))
 		{
-			if (!c->has_teams && same_stamp(&c->stamp, stamp) &&
+			if (!c->has_teams && invalidation_stamps_equal(&c->facts.stamp, stamp) &&
 				used_data(c, nteams) <= TOKEN_CACHE_DATA)
 			{
 				memcpy(shared_context_teams(c), teams, nteams * sizeof(pg_uuid_t));

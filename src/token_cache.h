@@ -20,23 +20,33 @@
 #define TOKEN_CACHE_DATA 640
 
 /*
- * What one backend's verification of a token found, for the others: the
- * token's own word and the database's, with the invalidation stamp taken
- * before the rows were read (its local part means nothing to another
- * backend and is not compared).
+ * What the verification of a token found, apart from its subject, claims
+ * and teams: the token's own word and the database's, with the
+ * invalidation stamp taken before the rows were read.  A backend's own
+ * cache (context.c) and the shared one both keep it.
  */
-typedef struct SharedContext
+typedef struct VerifiedFacts
 {
 	pg_uuid_t	tenant;
 	pg_uuid_t	user_id;
 	char		role[MEMBER_ROLE_MAXLEN];
 	char		key_prefix[16];
 	char		data_schema[NAMEDATALEN];
-	UsageLimits limits;
+	UsageLimits limits;			/* the tenant's limits on API calls */
 	TimestampTz expires;		/* exp plus leeway */
 	TimestampTz recheck_at;		/* expiry, or earlier retirement of its key */
-	InvalStamp	stamp;
-	bool		has_jti;
+	InvalStamp	stamp;			/* what the answers depend on */
+	bool		has_jti;		/* revocations concern it */
+} VerifiedFacts;
+
+/*
+ * A token's entry in the shared cache: the facts (their stamp's local part
+ * means nothing to another backend and is not compared) and, in data, the
+ * subject, the kid of the key that verified it and the claims.
+ */
+typedef struct SharedContext
+{
+	VerifiedFacts facts;
 	bool		has_teams;		/* the user's teams are known (data, last) */
 	uint16		subject_len;	/* data: the subject, the kid of its key, */
 	uint16		kid_len;		/* each ending in a NUL, then the claims, */

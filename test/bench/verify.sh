@@ -96,32 +96,25 @@ JOIN bench_users u ON u.k = (i * 7919) % 3000;
 GRANT SELECT ON bench_tokens TO bench_app;
 SQL
 
+# script NAME PICK WHICH: a transaction that picks a token (a pgbench \set),
+# authenticates the token of bench_tokens WHICH selects, and reads the list
+script() {
+    cat >"$OUT/$1.sql" <<SQL
+$2
+BEGIN;
+SELECT tracker.authenticate(tok, true) IS NOT NULL FROM bench_tokens WHERE $3;
+SELECT count(*) FROM (SELECT id FROM issues WHERE status = 'open' ORDER BY created_at DESC LIMIT 50) s;
+COMMIT;
+SQL
+}
 # warm: any user's token, from every tenant like the others (so that the
 # data read is as cold as theirs); after its first few seconds, each is in
 # this backend's own cache
-cat >"$OUT/warm.sql" <<'SQL'
-\set k random(1, 3000)
-BEGIN;
-SELECT tracker.authenticate(tok, true) IS NOT NULL FROM bench_tokens WHERE kind = 'user' AND n = :k;
-SELECT count(*) FROM (SELECT id FROM issues WHERE status = 'open' ORDER BY created_at DESC LIMIT 50) s;
-COMMIT;
-SQL
+script warm '\set k random(1, 3000)' "kind = 'user' AND n = :k"
 # shared: the client's next token that another backend has verified
-cat >"$OUT/shared.sql" <<'SQL'
-\set j :j + 1
-BEGIN;
-SELECT tracker.authenticate(tok, true) IS NOT NULL FROM bench_tokens WHERE kind = 'shared' AND n = :j + :client_id * 10000000;
-SELECT count(*) FROM (SELECT id FROM issues WHERE status = 'open' ORDER BY created_at DESC LIMIT 50) s;
-COMMIT;
-SQL
+script shared '\set j :j + 1' "kind = 'shared' AND n = :j + :client_id * 10000000"
 # new: the client's next token that no backend has seen
-cat >"$OUT/new.sql" <<'SQL'
-\set i :i + 1
-BEGIN;
-SELECT tracker.authenticate(tok, true) IS NOT NULL FROM bench_tokens WHERE kind = 'new' AND n = :i + :client_id * 10000000;
-SELECT count(*) FROM (SELECT id FROM issues WHERE status = 'open' ORDER BY created_at DESC LIMIT 50) s;
-COMMIT;
-SQL
+script new '\set i :i + 1' "kind = 'new' AND n = :i + :client_id * 10000000"
 chmod 0644 "$OUT"/*.sql
 
 # the warm tokens, verified once
