@@ -25,6 +25,7 @@ set -euo pipefail
 ARGS="$*"
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$REPO_ROOT/test/cluster.sh"
+. "$REPO_ROOT/test/bench/lib.sh"
 
 TENANTS=10000 ISSUES=1000000 COMMENTS=3000000
 SECONDS_PER_RUN=30 CLIENTS=4 ROUNDS=2 WORKLOADS="1 2 3 4 5 6"
@@ -48,7 +49,6 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-die() { err "$*"; exit 1; }
 W=$REPO_ROOT/test/bench/tenancy
 OUT=$(mktemp -d /tmp/tracker-bench-out.XXXXXX)
 chmod 0777 "$OUT"
@@ -65,29 +65,11 @@ else
     ensure_packages
     build_and_install >/dev/null
     DIR=$(mktemp -d /tmp/tracker-bench.XXXXXX)
-    # shared buffers for the whole data set (three copies, about 5 GB) when memory
-    # allows; a token cache that holds every actor of the scale run's 100,000 tenants
-    MEM_MB=$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)
-    BUFFERS_MB=$(( MEM_MB * 2 / 5 < 8192 ? MEM_MB * 2 / 5 : 8192 ))
-    start_cluster "$DIR" "shared_buffers = ${BUFFERS_MB}MB" "synchronous_commit = off" \
-        "max_wal_size = 8GB" "checkpoint_timeout = 30min" "max_connections = 50" \
-        "tracker.context_cache_size = 100000"
+    # a token cache that holds every actor of the scale run's 100,000 tenants
+    bench_cluster "$DIR" "tracker.context_cache_size = 100000"
     DB=bench
     (cd "$DIR" && as_postgres "$PG_BINDIR/createdb" "$DB")
 fi
-psql_su() { (cd /tmp && as_postgres "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"); }
-
-generate() {  # generate TENANTS ISSUES COMMENTS
-    log "generating $1 tenants, $2 issues, $3 comments"
-    psql_su -c "CREATE EXTENSION IF NOT EXISTS tracker" >/dev/null
-    psql_su -v tenants="$1" -v issues="$2" -v comments="$3" -f "$W/generate.sql" >&2
-    # every variant starts from memory, and no checkpoint of the load runs during a run
-    psql_su -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm" \
-            -c "SELECT count(pg_prewarm(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname IN ('bench', 'bench_base', 'bench_common', 'tracker', 'tracker_pool')
-                  AND c.relkind IN ('r', 'i')" -c "CHECKPOINT" >/dev/null
-}
-
 # steady PREFIX: the figures of one pgbench run, from its per-transaction
 # logs PREFIX.*, taken over the steady part of the run: each connection's
 # first transaction of each script is left out (the tracker scripts present
@@ -130,7 +112,6 @@ run() {
     awk '{printf "%.1f %.3f %.3f\n", $2, $3 / 1000, $4 / 1000}' <<< "$stats"
 }
 
-median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 # rotation R V...: the variants in the order round R runs them; each round
 # starts with the next one, so no variant always runs first or last
@@ -302,10 +283,7 @@ fi
 
 MACHINE="$OUT/machine.md"
 {
-    printf -- '- Machine: %s cores (%s), %s of memory\n' "$(nproc)" \
-        "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" "$(free -h | awk '/Mem:/ {print $2}')"
-    printf -- '- PostgreSQL: %s\n' "$(psql_su -Atc 'SHOW server_version')"
-    printf -- '- Settings: %s\n' "$(psql_su -Atc "SELECT string_agg(name || ' = ' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'synchronous_commit', 'max_wal_size', 'work_mem', 'jit', 'max_parallel_workers_per_gather')")"
+    machine_lines
     printf -- '- Data: %s tenants, %s issues, %s comments (Zipf-like tenant sizes, largest tenant %s issues)\n' \
         "$TENANTS" "$ISSUES" "$COMMENTS" "$(psql_su -Atc 'SELECT max(n_issues) FROM bench.tenants' 2>/dev/null || echo '?')"
     printf -- '- pgbench: %s s per run, %s clients, %s round(s) per variant (medians shown), -M prepared\n' \
@@ -329,13 +307,6 @@ if [ -n "$REPORT" ]; then
         [ -f "$SCALE_TABLE" ] && { printf '\nScale run (workload 1, 1,000,000 issues spread over the tenants):\n\n'; cat "$SCALE_TABLE"; }
         printf '<!-- /results -->\n'
     } > "$OUT/report.md"
-    if [ -f "$REPORT" ] && grep -q '<!-- results -->' "$REPORT"; then
-        awk -v f="$OUT/report.md" '
-            /<!-- results -->/ {while ((getline l < f) > 0) print l; skip = 1; next}
-            /<!-- \/results -->/ {skip = 0; next}
-            !skip' "$REPORT" > "$OUT/new.md" && cp "$OUT/new.md" "$REPORT"
-    else
-        cat "$OUT/report.md" >> "$REPORT"
-    fi
+    splice_report "$REPORT" "$OUT/report.md" results
     log "results written to $REPORT"
 fi

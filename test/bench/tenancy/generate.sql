@@ -5,7 +5,8 @@
 --
 -- Tenant sizes follow a Zipf-like law (weight 1/rank^0.9): with the
 -- defaults the largest tenant has about 60,000 issues, the hundredth about
--- 1,000 and the last a few dozen.  Rows are loaded directly as the operator
+-- 1,000 and the last a few dozen; every tenant has a super admin and at
+-- least two plain users.  Rows are loaded directly as the operator
 -- would in a migration (session_replication_role = replica, so the triggers
 -- that fill rows from a token context do not fire); the same rows are then
 -- copied into two schemas that have the same tables and indexes:
@@ -53,8 +54,8 @@ WITH w AS (
 SELECT r AS tenant_n,
 	   ('00000000-0000-4000-8000-' || lpad(to_hex(r), 12, '0'))::uuid AS tenant_id,
 	   n_issues,
-	   least(25, 2 + n_issues / 1000) AS n_users,
-	   1 + least(25, 2 + n_issues / 1000) / 5 AS n_teams
+	   least(25, 3 + n_issues / 1000) AS n_users,
+	   1 + least(25, 3 + n_issues / 1000) / 5 AS n_teams
 FROM s;
 ALTER TABLE bench.tenants ADD PRIMARY KEY (tenant_n);
 

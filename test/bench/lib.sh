@@ -1,0 +1,68 @@
+# shellcheck shell=bash
+#
+# test/bench/lib.sh -- what tenancy.sh and traffic.sh share: their cluster,
+# the data set, and the arithmetic of their reports.
+#
+# Source it after test/cluster.sh.  It sets no shell options.
+
+die() { err "$*"; exit 1; }
+
+# bench_cluster DIR SETTING...: a throwaway cluster in DIR for the data set
+# (three copies of about 1.7 GB), with shared buffers to hold it when memory
+# allows, synchronous_commit off, and no checkpoint of the load during a run,
+# plus the SETTINGs given.
+bench_cluster() {
+    local dir=$1 mem_mb buffers_mb
+    shift
+    mem_mb=$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)
+    buffers_mb=$(( mem_mb * 2 / 5 < 8192 ? mem_mb * 2 / 5 : 8192 ))
+    start_cluster "$dir" "shared_buffers = ${buffers_mb}MB" "synchronous_commit = off" \
+        "max_wal_size = 8GB" "checkpoint_timeout = 30min" "max_connections = 50" "$@"
+}
+
+# psql_su ARGS...: psql as the superuser into $DB
+psql_su() { (cd /tmp && as_postgres "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"); }
+
+# generate TENANTS ISSUES COMMENTS: the data set (test/bench/tenancy/generate.sql),
+# then every table of it read into shared buffers and a checkpoint, so that no
+# variant starts from disk and no checkpoint of the load runs during a run
+generate() {
+    log "generating $1 tenants, $2 issues, $3 comments"
+    psql_su -c "CREATE EXTENSION IF NOT EXISTS tracker" >/dev/null
+    psql_su -v tenants="$1" -v issues="$2" -v comments="$3" \
+        -f "$REPO_ROOT/test/bench/tenancy/generate.sql" >&2
+    prewarm
+}
+
+prewarm() {
+    psql_su -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm" \
+            -c "SELECT count(pg_prewarm(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname IN ('bench', 'bench_base', 'bench_common', 'tracker', 'tracker_pool')
+                  AND c.relkind IN ('r', 'i')" -c "CHECKPOINT" >/dev/null
+}
+
+# median: of the numbers on standard input, one a line
+median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+# machine_lines: the markdown list that says where a report was measured
+machine_lines() {
+    printf -- '- Machine: %s cores (%s), %s of memory\n' "$(nproc)" \
+        "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" "$(free -h | awk '/Mem:/ {print $2}')"
+    printf -- '- PostgreSQL: %s\n' "$(psql_su -Atc 'SHOW server_version')"
+    printf -- '- Settings: %s\n' "$(psql_su -Atc "SELECT string_agg(name || ' = ' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'synchronous_commit', 'max_wal_size', 'work_mem', 'jit', 'max_parallel_workers_per_gather', 'tracker.context_cache_size', 'tracker.shared_context_cache_size')")"
+}
+
+# splice_report FILE REPORT MARKER: replaces what lies between the lines
+# "<!-- MARKER -->" and "<!-- /MARKER -->" of FILE with REPORT (a file that
+# starts and ends with those lines), or appends REPORT when FILE has none
+splice_report() {
+    local file=$1 report=$2 marker=$3
+    if [ -f "$file" ] && grep -q "<!-- $marker -->" "$file"; then
+        awk -v f="$report" -v open="<!-- $marker -->" -v close="<!-- /$marker -->" '
+            $0 == open {while ((getline l < f) > 0) print l; skip = 1; next}
+            $0 == close {skip = 0; next}
+            !skip' "$file" > "$file.new" && mv "$file.new" "$file"
+    else
+        cat "$report" >> "$file"
+    fi
+}
