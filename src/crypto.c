@@ -110,30 +110,49 @@ ec_group_for_alg(JwsAlg alg)
 	return alg == JWS_ES256 ? "prime256v1" : alg == JWS_ES384 ? "secp384r1" : "secp521r1";
 }
 
-int
-crypto_hmac(JwsAlg alg, const unsigned char *secret, int secretlen,
-			const char *data, int datalen, unsigned char *mac)
+EVP_MAC_CTX *
+crypto_hmac_keyed(JwsAlg alg, const unsigned char *secret, int secretlen)
 {
 	static EVP_MAC *hmac = NULL;
 	EVP_MAC_CTX *ctx;
 	OSSL_PARAM	params[2];
-	size_t		maclen = 0;
-	bool		ok;
 
 	if (secretlen <= 0)
-		return -1;
+		return NULL;
 	if (hmac == NULL)
 		hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	ctx = hmac != NULL ? EVP_MAC_CTX_new(hmac) : NULL;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 												 (char *) digest_names[alg_digest_index(alg)], 0);
 	params[1] = OSSL_PARAM_construct_end();
-	ok = ctx != NULL &&
-		EVP_MAC_init(ctx, secret, secretlen, params) == 1 &&
-		EVP_MAC_update(ctx, (const unsigned char *) data, datalen) == 1 &&
-		EVP_MAC_final(ctx, mac, &maclen, EVP_MAX_MD_SIZE) == 1;
+	if (ctx == NULL || EVP_MAC_init(ctx, secret, secretlen, params) != 1)
+	{
+		EVP_MAC_CTX_free(ctx);
+		ERR_clear_error();
+		return NULL;
+	}
+	return ctx;
+}
+
+void
+crypto_hmac_free(EVP_MAC_CTX *ctx)
+{
 	EVP_MAC_CTX_free(ctx);
-	if (!ok)
+}
+
+/*
+ * Initialising a keyed context again without a key starts a new MAC under
+ * the same key: the inner and outer pads are not hashed again.
+ */
+int
+crypto_hmac_with(EVP_MAC_CTX *keyed, const char *data, int datalen, unsigned char *mac)
+{
+	size_t		maclen = 0;
+
+	if (keyed == NULL ||
+		EVP_MAC_init(keyed, NULL, 0, NULL) != 1 ||
+		EVP_MAC_update(keyed, (const unsigned char *) data, datalen) != 1 ||
+		EVP_MAC_final(keyed, mac, &maclen, EVP_MAX_MD_SIZE) != 1)
 	{
 		ERR_clear_error();
 		return -1;
@@ -141,13 +160,23 @@ crypto_hmac(JwsAlg alg, const unsigned char *secret, int secretlen,
 	return (int) maclen;
 }
 
+int
+crypto_hmac(JwsAlg alg, const unsigned char *secret, int secretlen,
+			const char *data, int datalen, unsigned char *mac)
+{
+	EVP_MAC_CTX *ctx = crypto_hmac_keyed(alg, secret, secretlen);
+	int			maclen = crypto_hmac_with(ctx, data, datalen, mac);
+
+	crypto_hmac_free(ctx);
+	return maclen;
+}
+
 bool
-crypto_hmac_verify(JwsAlg alg, const unsigned char *secret, int secretlen,
-				   const char *data, int datalen,
+crypto_hmac_verify(EVP_MAC_CTX *keyed, const char *data, int datalen,
 				   const unsigned char *sig, int siglen)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
-	int			maclen = crypto_hmac(alg, secret, secretlen, data, datalen, mac);
+	int			maclen = crypto_hmac_with(keyed, data, datalen, mac);
 	bool		ok;
 
 	ok = (maclen > 0 && siglen == maclen && CRYPTO_memcmp(mac, sig, maclen) == 0);
@@ -449,8 +478,17 @@ crypto_describe_pubkey(EVP_PKEY *pkey)
 void
 crypto_sha256(const void *data, size_t len, unsigned char out[32])
 {
+	static EVP_MD_CTX *ctx = NULL;
 	unsigned int outlen = 32;
 
-	if (EVP_Digest(data, len, out, &outlen, alg_digest(JWS_HS256), NULL) != 1)
+	/* one context for the backend's life: no allocation per digest */
+	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
+		elog(ERROR, "out of memory for a SHA-256 context");
+	if (EVP_DigestInit_ex(ctx, alg_digest(JWS_HS256), NULL) != 1 ||
+		EVP_DigestUpdate(ctx, data, len) != 1 ||
+		EVP_DigestFinal_ex(ctx, out, &outlen) != 1)
+	{
+		ERR_clear_error();
 		elog(ERROR, "SHA-256 failed");
+	}
 }

@@ -32,13 +32,23 @@ extern JwsAlg jws_alg_from_name(const char *name);
 extern const char *jws_alg_name(JwsAlg alg);
 extern int	jws_hmac_min_secret(JwsAlg alg);
 
+/*
+ * HMAC.  A context keyed with a secret is made once per key: keying fetches
+ * the digest and hashes the padded secret twice, which every MAC made with
+ * the context then skips.  crypto_hmac_keyed returns NULL when OpenSSL
+ * refuses; free the context with crypto_hmac_free.
+ */
+extern EVP_MAC_CTX *crypto_hmac_keyed(JwsAlg alg, const unsigned char *secret, int secretlen);
+extern void crypto_hmac_free(EVP_MAC_CTX *ctx);
+
 /* HMAC of data into mac (EVP_MAX_MD_SIZE bytes); returns its length or -1 */
+extern int	crypto_hmac_with(EVP_MAC_CTX *keyed, const char *data, int datalen,
+							 unsigned char *mac);
 extern int	crypto_hmac(JwsAlg alg, const unsigned char *secret, int secretlen,
 						const char *data, int datalen, unsigned char *mac);
 
 /* Signature checks; data is the signing input "header.payload" */
-extern bool crypto_hmac_verify(JwsAlg alg, const unsigned char *secret, int secretlen,
-							   const char *data, int datalen,
+extern bool crypto_hmac_verify(EVP_MAC_CTX *keyed, const char *data, int datalen,
 							   const unsigned char *sig, int siglen);
 extern bool crypto_pubkey_verify(JwsAlg alg, EVP_PKEY *pkey,
 								 const char *data, int datalen,

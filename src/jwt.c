@@ -152,6 +152,42 @@ check_header(Jsonb *header, char **kid)
 	return alg;
 }
 
+/*
+ * The tokens of one issuer share their header, byte for byte, and what
+ * check_header() finds in a header depends on its bytes alone: the last
+ * header that passed is kept, as its base64url text, with its algorithm
+ * and kid, so that the next token with the same header skips decoding and
+ * parsing it.  The key is still looked up and checked for every token.
+ */
+#define HEADER_SEEN_MAXLEN 512
+
+static char seen_header[HEADER_SEEN_MAXLEN];
+static int	seen_header_len = 0;
+static JwsAlg seen_alg;
+static char seen_kid[KID_MAXLEN + 1];
+
+static bool
+header_seen(const char *seg, int seglen, JwsAlg *alg, char **kid)
+{
+	if (seglen == 0 || seglen != seen_header_len || memcmp(seg, seen_header, seglen) != 0)
+		return false;
+	*alg = seen_alg;
+	*kid = pstrdup(seen_kid);
+	return true;
+}
+
+static void
+remember_header(const char *seg, int seglen, JwsAlg alg, const char *kid)
+{
+	seen_header_len = 0;
+	if (seglen > HEADER_SEEN_MAXLEN || strlen(kid) > KID_MAXLEN)
+		return;
+	memcpy(seen_header, seg, seglen);
+	seen_alg = alg;
+	strlcpy(seen_kid, kid, sizeof(seen_kid));
+	seen_header_len = seglen;
+}
+
 static VerifyKey *
 check_key(const char *kid, JwsAlg alg, TimestampTz now)
 {
@@ -176,8 +212,7 @@ check_signature(VerifyKey *key, const char *signed_part, int signed_len,
 	bool		ok;
 
 	if (JWS_IS_HMAC(key->alg))
-		ok = crypto_hmac_verify(key->alg, key->material, key->material_len,
-								signed_part, signed_len, sig, siglen);
+		ok = crypto_hmac_verify(keys_hmac(key), signed_part, signed_len, sig, siglen);
 	else
 		ok = crypto_pubkey_verify(key->alg, keys_public_key(key),
 								  signed_part, signed_len, sig, siglen);
@@ -326,10 +361,14 @@ jwt_verify(const char *token, int len, VerifiedToken *out)
 		REJECT(errmsg("unsigned tokens are not accepted"),
 			   errdetail("The token's signature segment is empty."));
 
-	header_json = decode_segment(token, dot1 - token, "header", &header_len);
-	header = strict_json_object((char *) header_json, header_len, "token header",
-								ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION);
-	alg = check_header(header, &kid);
+	if (!header_seen(token, dot1 - token, &alg, &kid))
+	{
+		header_json = decode_segment(token, dot1 - token, "header", &header_len);
+		header = strict_json_object((char *) header_json, header_len, "token header",
+									ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION);
+		alg = check_header(header, &kid);
+		remember_header(token, dot1 - token, alg, kid);
+	}
 	key = check_key(kid, alg, now);
 
 	sig = decode_segment(dot2 + 1, token + len - (dot2 + 1), "signature", &sig_len);

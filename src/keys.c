@@ -53,6 +53,8 @@ forget_keys(void)
 		{
 			EVP_PKEY_free(key->pkey);
 			key->pkey = NULL;
+			crypto_hmac_free(key->hmac);
+			key->hmac = NULL;
 		}
 		key_table = NULL;
 	}
@@ -99,6 +101,7 @@ load_keys(void)
 			continue;
 		key = hash_search(table, kid, HASH_ENTER, &found);
 		key->pkey = NULL;
+		key->hmac = NULL;
 
 		old = MemoryContextSwitchTo(key_cxt);
 		key->alg = jws_alg_from_name(TextDatumGetCString(registry_column(tuple, rel, "alg", &isnull)));
@@ -134,6 +137,21 @@ keys_lookup(const char *kid)
 	if (strlen(kid) > KID_MAXLEN)
 		return NULL;
 	return hash_search(key_table, kid, HASH_FIND, NULL);
+}
+
+EVP_MAC_CTX *
+keys_hmac(VerifyKey *key)
+{
+	if (key->hmac == NULL)
+	{
+		key->hmac = crypto_hmac_keyed(key->alg, key->material, key->material_len);
+		if (key->hmac == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("key \"%s\" cannot be loaded", key->kid),
+					 errhint("Retire the key and register it again.")));
+	}
+	return key->hmac;
 }
 
 EVP_PKEY *

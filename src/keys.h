@@ -29,10 +29,14 @@ typedef struct VerifyKey
 	bool		retires;
 	TimestampTz retired_at;
 	EVP_PKEY   *pkey;			/* parsed on first use; public keys only */
+	EVP_MAC_CTX *hmac;			/* keyed on first use; HMAC keys only */
 } VerifyKey;
 
 /* The key with this kid, or NULL.  Valid until the next cache refresh. */
 extern VerifyKey *keys_lookup(const char *kid);
+
+/* The keyed HMAC context of a registered HS key */
+extern EVP_MAC_CTX *keys_hmac(VerifyKey *key);
 
 /* The parsed public key of a registered RS or ES key */
 extern EVP_PKEY *keys_public_key(VerifyKey *key);
