@@ -33,6 +33,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "crypto.h"
 #include "invalidation.h"
 #include "registry.h"
 
@@ -49,6 +50,18 @@ typedef struct RelidEntry
 } RelidEntry;
 
 static HTAB *relids = NULL;
+
+/* A backend-local table of fixed-size keys, kept in CacheMemoryContext */
+static HTAB *
+cache_table(const char *name, Size keysize, Size entrysize)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = CacheMemoryContext;
+	return hash_create(name, 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
 
 static void
 relids_flush(Datum arg, int cacheid, uint32 hashvalue)
@@ -77,15 +90,7 @@ relation_in(const char *schema, const char *relname)
 		callbacks = true;
 	}
 	if (relids == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(key);
-		ctl.entrysize = sizeof(RelidEntry);
-		ctl.hcxt = CacheMemoryContext;
-		relids = hash_create("tracker relation ids", 64, &ctl,
-							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+		relids = cache_table("tracker relation ids", sizeof(key), sizeof(RelidEntry));
 	memset(key, 0, sizeof(key));
 	strlcpy(key, schema, NAMEDATALEN);
 	strlcpy(key + NAMEDATALEN, relname, NAMEDATALEN);
@@ -156,22 +161,101 @@ copy_text(Datum d, char *dst, int size)
 	strlcpy(dst, s, size);
 }
 
-bool
-registry_jti_revoked(const char *jti)
+/*
+ * Revoked token ids are few next to the tokens verified, and change
+ * rarely: the whole table is read into a set of their SHA-256 digests,
+ * again after each change of it (the revocations counter), so that a new
+ * token's jti costs a hash probe instead of an index scan.  A table of more
+ * than MAX_REVOKED_SET rows is not read whole: until it changes, each jti
+ * is looked up in its index.
+ */
+#define MAX_REVOKED_SET 10000
+
+static HTAB *revoked_set = NULL;	/* NULL: use the index */
+static InvalStamp revoked_stamp;
+static bool revoked_stamp_valid = false;
+
+static bool
+index_jti_revoked(Relation rel, const char *jti)
 {
-	Relation	rel;
 	SysScanDesc scan;
 	ScanKeyData key;
 	bool		found;
 
-	rel = table_open(relation_in("tracker", "revoked_tokens"), AccessShareLock);
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ,
-				CStringGetTextDatum(jti));
+	ScanKeyInit(&key, attnameAttNum(rel, "jti", false), BTEqualStrategyNumber,
+				F_TEXTEQ, CStringGetTextDatum(jti));
 	scan = systable_beginscan(rel, relation_in("tracker", "revoked_tokens_pkey"),
 							  true, NULL, 1, &key);
 	found = HeapTupleIsValid(systable_getnext(scan));
 	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* Read the table into revoked_set, or leave it NULL when it is too large */
+static void
+load_revoked_set(Relation rel)
+{
+	HTAB	   *set;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	InvalStamp	stamp;
+
+	if (revoked_set != NULL)
+		hash_destroy(revoked_set);
+	revoked_set = NULL;
+	revoked_stamp_valid = false;
+
+	invalidation_stamp(NULL, &stamp);
+	set = cache_table("tracker revoked tokens", 32, 32);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		text	   *jti;
+		unsigned char digest[32];
+
+		if (hash_get_num_entries(set) >= MAX_REVOKED_SET)
+		{
+			hash_destroy(set);
+			set = NULL;
+			break;
+		}
+		jti = DatumGetTextPP(registry_column(tuple, rel, "jti", &isnull));
+		crypto_sha256(VARDATA_ANY(jti), VARSIZE_ANY_EXHDR(jti), digest);
+		(void) hash_search(set, digest, HASH_ENTER, NULL);
+	}
+	systable_endscan(scan);
+	revoked_set = set;
+	revoked_stamp = stamp;
+	revoked_stamp_valid = true;
+}
+
+bool
+registry_jti_revoked(const char *jti)
+{
+	Relation	rel = NULL;
+	bool		found;
+
+	if (!revoked_stamp_valid || !invalidation_stamp_current(&revoked_stamp, true))
+	{
+		rel = table_open(relation_in("tracker", "revoked_tokens"), AccessShareLock);
+		load_revoked_set(rel);
+	}
+	if (revoked_set != NULL)
+	{
+		unsigned char digest[32];
+
+		crypto_sha256(jti, strlen(jti), digest);
+		found = hash_search(revoked_set, digest, HASH_FIND, NULL) != NULL;
+	}
+	else
+	{
+		if (rel == NULL)
+			rel = table_open(relation_in("tracker", "revoked_tokens"), AccessShareLock);
+		found = index_jti_revoked(rel, jti);
+	}
+	if (rel != NULL)
+		table_close(rel, AccessShareLock);
 	return found;
 }
 
@@ -213,15 +297,9 @@ registry_tenant(const pg_uuid_t *tenant, TenantRecord *out)
 		return false;
 	if (tenant_cache == NULL || hash_get_num_entries(tenant_cache) >= MAX_CACHED_TENANTS)
 	{
-		HASHCTL		ctl;
-
 		if (tenant_cache != NULL)
 			hash_destroy(tenant_cache);
-		ctl.keysize = sizeof(pg_uuid_t);
-		ctl.entrysize = sizeof(TenantCacheEntry);
-		ctl.hcxt = CacheMemoryContext;
-		tenant_cache = hash_create("tracker tenants", 1024, &ctl,
-								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		tenant_cache = cache_table("tracker tenants", sizeof(pg_uuid_t), sizeof(TenantCacheEntry));
 	}
 	slot = hash_search(tenant_cache, tenant, HASH_ENTER, NULL);
 	slot->record = *out;
@@ -262,9 +340,166 @@ read_tenant(const pg_uuid_t *tenant, TenantRecord *out)
 	return HeapTupleIsValid(tuple);
 }
 
+/*
+ * A tenant's users and their teams are cached the same way: a user by
+ * tenant and subject, so that the first verification of a token whose
+ * user this backend has met (a refreshed token, typically) does not open
+ * the users table; a user's teams by tenant and user id.  The stamp
+ * includes the tenant's counter, which any change or removal of one of its
+ * users, and any change of a team membership, moves; an added user is not
+ * in the cache, which holds only users found.  Up to TEAMS_CACHED teams
+ * are kept; a user in more is read every time.
+ */
+#define MAX_CACHED_ROWS 100000
+#define TEAMS_CACHED 8
+
+typedef enum RowKind
+{
+	ROW_MEMBER,					/* id: SHA-256 of the subject */
+	ROW_TEAMS					/* id: the user's id */
+} RowKind;
+
+typedef struct RowCacheKey
+{
+	pg_uuid_t	tenant;
+	int32		kind;			/* RowKind */
+	unsigned char id[32];
+} RowCacheKey;
+
+typedef struct RowCacheEntry
+{
+	RowCacheKey key;			/* hash key */
+	char		schema[NAMEDATALEN];
+	InvalStamp	stamp;
+	union
+	{
+		MemberRecord member;
+		struct
+		{
+			int			n;
+			pg_uuid_t	ids[TEAMS_CACHED];
+		}			teams;
+	}			row;
+} RowCacheEntry;
+
+static HTAB *row_cache = NULL;
+
+/* The cached row, if it is still good; NULL otherwise */
+static RowCacheEntry *
+cached_row(const RowCacheKey *key, const char *schema)
+{
+	RowCacheEntry *slot;
+
+	if (row_cache == NULL)
+		return NULL;
+	slot = hash_search(row_cache, key, HASH_FIND, NULL);
+	if (slot != NULL && strcmp(slot->schema, schema) == 0 &&
+		invalidation_stamp_current(&slot->stamp, false))
+		return slot;
+	return NULL;
+}
+
+/*
+ * A new entry for a row read under stamp.  When the cache is full, a
+ * quarter of it goes (whichever entries the hash table visits first): a
+ * backend that meets more users than the cache holds keeps most of them.
+ */
+static RowCacheEntry *
+cache_row(const RowCacheKey *key, const char *schema, const InvalStamp *stamp)
+{
+	RowCacheEntry *slot;
+
+	if (row_cache == NULL)
+		row_cache = cache_table("tracker users", sizeof(RowCacheKey), sizeof(RowCacheEntry));
+	else if (hash_get_num_entries(row_cache) >= MAX_CACHED_ROWS)
+	{
+		HASH_SEQ_STATUS scan;
+		long		goal = MAX_CACHED_ROWS / 4;
+
+		hash_seq_init(&scan, row_cache);
+		while ((slot = hash_seq_search(&scan)) != NULL)
+		{
+			(void) hash_search(row_cache, &slot->key, HASH_REMOVE, NULL);
+			if (--goal == 0)
+			{
+				hash_seq_term(&scan);
+				break;
+			}
+		}
+	}
+	slot = hash_search(row_cache, key, HASH_ENTER, NULL);
+	strlcpy(slot->schema, schema, sizeof(slot->schema));
+	slot->stamp = *stamp;
+	return slot;
+}
+
+static void
+row_key(RowCacheKey *key, const pg_uuid_t *tenant, RowKind kind)
+{
+	memset(key, 0, sizeof(*key));
+	key->tenant = *tenant;
+	key->kind = kind;
+}
+
+static bool read_member(const char *schema, const pg_uuid_t *tenant,
+						const char *subject, MemberRecord *out);
+static int	read_member_teams(const char *schema, const pg_uuid_t *tenant,
+							  const pg_uuid_t *user, pg_uuid_t **teams);
+
 bool
 registry_member(const char *schema, const pg_uuid_t *tenant,
 				const char *subject, MemberRecord *out)
+{
+	RowCacheKey key;
+	RowCacheEntry *slot;
+	InvalStamp	stamp;
+
+	row_key(&key, tenant, ROW_MEMBER);
+	crypto_sha256(subject, strlen(subject), key.id);
+	if ((slot = cached_row(&key, schema)) != NULL)
+	{
+		*out = slot->row.member;
+		return true;
+	}
+	invalidation_stamp(tenant, &stamp);
+	if (!read_member(schema, tenant, subject, out))
+		return false;
+	cache_row(&key, schema, &stamp)->row.member = *out;
+	return true;
+}
+
+int
+registry_member_teams(const char *schema, const pg_uuid_t *tenant,
+					  const pg_uuid_t *user, pg_uuid_t **teams)
+{
+	RowCacheKey key;
+	RowCacheEntry *slot;
+	InvalStamp	stamp;
+	int			n;
+
+	row_key(&key, tenant, ROW_TEAMS);
+	memcpy(key.id, user, sizeof(pg_uuid_t));
+	if ((slot = cached_row(&key, schema)) != NULL)
+	{
+		n = slot->row.teams.n;
+		*teams = palloc(Max(n, 1) * sizeof(pg_uuid_t));
+		memcpy(*teams, slot->row.teams.ids, n * sizeof(pg_uuid_t));
+		return n;
+	}
+	invalidation_stamp(tenant, &stamp);
+	n = read_member_teams(schema, tenant, user, teams);
+	if (n <= TEAMS_CACHED)
+	{
+		slot = cache_row(&key, schema, &stamp);
+		slot->row.teams.n = n;
+		memcpy(slot->row.teams.ids, *teams, n * sizeof(pg_uuid_t));
+	}
+	return n;
+}
+
+static bool
+read_member(const char *schema, const pg_uuid_t *tenant,
+			const char *subject, MemberRecord *out)
 {
 	Relation	rel;
 	SysScanDesc scan;
@@ -295,9 +530,9 @@ registry_member(const char *schema, const pg_uuid_t *tenant,
 	return HeapTupleIsValid(tuple);
 }
 
-int
-registry_member_teams(const char *schema, const pg_uuid_t *tenant,
-					  const pg_uuid_t *user, pg_uuid_t **teams)
+static int
+read_member_teams(const char *schema, const pg_uuid_t *tenant,
+				  const pg_uuid_t *user, pg_uuid_t **teams)
 {
 	Relation	rel;
 	SysScanDesc scan;
