@@ -60,10 +60,22 @@ typedef struct CacheEntry
 	unsigned char digest[32];
 	int32		leeway;			/* the verification rules it was made under */
 	char		tenant_claim[NAMEDATALEN];
-	int			tenant_slot;	/* its tenant's count in TokenCache.held */
-	pg_atomic_uint64 used;		/* when last found or added, in microseconds */
 	SharedContext context;
 } CacheEntry;
+
+/*
+ * What finding a token and choosing a victim read of an entry, kept apart
+ * from the entries: a set's tags lie together, three cache lines, so that
+ * looking for a token that is not there, or for room, does not read WAYS
+ * entries of a kilobyte each.
+ */
+typedef struct EntryTag
+{
+	uint32		tag;			/* the first four bytes of the digest; 0: free */
+	int32		tenant_slot;	/* its tenant's count in TokenCache.held */
+	TimestampTz recheck_at;		/* the context's recheck_at */
+	pg_atomic_uint64 used;		/* when last found or added, in microseconds */
+} EntryTag;
 
 typedef struct TokenCache
 {
@@ -77,6 +89,7 @@ StaticAssertDecl(offsetof(SharedContext, data) % MAXIMUM_ALIGNOF == 0,
 				 "the data of a shared context must be MAXALIGNed");
 
 static TokenCache *cache = NULL;
+static EntryTag *tags = NULL;	/* after the entries, WAYS a set */
 static LWLockPadded *cache_locks = NULL;
 
 static Size token_cache_size(void);
@@ -103,10 +116,16 @@ nsets(void)
 }
 
 static Size
-token_cache_size(void)
+entries_end(void)
 {
 	return add_size(offsetof(TokenCache, entries),
 					mul_size(mul_size(nsets(), WAYS), sizeof(CacheEntry)));
+}
+
+static Size
+token_cache_size(void)
+{
+	return add_size(entries_end(), mul_size(mul_size(nsets(), WAYS), sizeof(EntryTag)));
 }
 
 static void
@@ -116,6 +135,7 @@ token_cache_attach(void)
 
 	cache = ShmemInitStruct("tracker token cache", token_cache_size(), &found);
 	cache_locks = GetNamedLWLockTranche("tracker token cache");
+	tags = (EntryTag *) ((char *) cache + entries_end());
 	if (!found)
 	{
 		cache->nsets = nsets();
@@ -125,7 +145,8 @@ token_cache_attach(void)
 		for (int i = 0; i < cache->nsets * WAYS; i++)
 		{
 			cache->entries[i].database = InvalidOid;
-			pg_atomic_init_u64(&cache->entries[i].used, 0);
+			tags[i].tag = 0;
+			pg_atomic_init_u64(&tags[i].used, 0);
 		}
 	}
 }
@@ -149,14 +170,25 @@ token_cache_pack(SharedContext *ctx, const char *subject, const char *kid, const
 	return true;
 }
 
-/* The first entry of the token's set, and the lock of that set */
+/* The first entry of the token's set, its tags, and the lock of that set */
 static CacheEntry *
-set_of(const unsigned char *digest, LWLock **lock)
+set_of(const unsigned char *digest, LWLock **lock, EntryTag **set_tags)
 {
 	uint64		set = hash_bytes_extended(digest, 32, tracker_shared->seed) % cache->nsets;
 
 	*lock = &cache_locks[set % LOCKS].lock;
+	*set_tags = &tags[set * WAYS];
 	return &cache->entries[set * WAYS];
+}
+
+/* A digest's tag: never 0, which marks a free entry */
+static uint32
+tag_of(const unsigned char *digest)
+{
+	uint32		tag;
+
+	memcpy(&tag, digest, sizeof(tag));
+	return tag == 0 ? 1 : tag;
 }
 
 /* Does the entry hold this token, verified here under the session's rules? */
@@ -203,20 +235,22 @@ token_cache_find(const unsigned char *digest, SharedContext *out)
 {
 	LWLock	   *lock;
 	CacheEntry *set;
+	EntryTag   *set_tags;
+	uint32		tag = tag_of(digest);
 	bool		found = false;
 	Oid			key_table;
 
 	if (!usable())
 		return false;
 	key_table = invalidation_anchor();
-	set = set_of(digest, &lock);
+	set = set_of(digest, &lock, &set_tags);
 	LWLockAcquire(lock, LW_SHARED);
 	for (int i = 0; i < WAYS; i++)
 	{
-		if (matches(&set[i], digest, key_table))
+		if (set_tags[i].tag == tag && matches(&set[i], digest, key_table))
 		{
 			copy_context(out, &set[i].context);
-			pg_atomic_write_u64(&set[i].used, GetCurrentTimestamp());
+			pg_atomic_write_u64(&set_tags[i].used, GetCurrentTimestamp());
 			found = true;
 			break;
 		}
@@ -230,7 +264,9 @@ token_cache_add(const unsigned char *digest, const SharedContext *ctx)
 {
 	LWLock	   *lock;
 	CacheEntry *set;
+	EntryTag   *set_tags;
 	CacheEntry *victim = NULL;
+	uint32		tag;
 	int			slot;
 	TimestampTz now = GetCurrentTimestamp();
 	Oid			key_table;
@@ -239,12 +275,13 @@ token_cache_add(const unsigned char *digest, const SharedContext *ctx)
 		return;
 	key_table = invalidation_anchor();
 	slot = shared_tenant_slot(&ctx->facts.tenant);
-	set = set_of(digest, &lock);
+	tag = tag_of(digest);
+	set = set_of(digest, &lock, &set_tags);
 	LWLockAcquire(lock, LW_EXCLUSIVE);
 
 	/* the token's own entry, if it is there (stale: its stamp has moved) */
 	for (int i = 0; i < WAYS && victim == NULL; i++)
-		if (matches(&set[i], digest, key_table))
+		if (set_tags[i].tag == tag && matches(&set[i], digest, key_table))
 			victim = &set[i];
 
 	/*
@@ -258,37 +295,41 @@ token_cache_add(const unsigned char *digest, const SharedContext *ctx)
 
 		for (int i = 0; i < WAYS; i++)
 		{
-			CacheEntry *e = &set[i];
+			EntryTag   *t = &set_tags[i];
 			uint64		used;
 
-			if (at_share && (e->database == InvalidOid || e->tenant_slot != slot))
+			if (at_share && (t->tag == 0 || t->tenant_slot != slot))
 				continue;
-			if (e->database == InvalidOid || e->context.facts.recheck_at <= now)
+			if (t->tag == 0 || t->recheck_at <= now)
 			{
-				victim = e;
+				victim = &set[i];
 				break;
 			}
-			used = pg_atomic_read_u64(&e->used);
+			used = pg_atomic_read_u64(&t->used);
 			if (used < oldest)
 			{
 				oldest = used;
-				victim = e;
+				victim = &set[i];
 			}
 		}
 	}
 
 	if (victim != NULL)
 	{
-		if (victim->database != InvalidOid)
-			pg_atomic_fetch_sub_u32(&cache->held[victim->tenant_slot], 1);
+		EntryTag   *t = &set_tags[victim - set];
+
+		if (t->tag != 0)
+			pg_atomic_fetch_sub_u32(&cache->held[t->tenant_slot], 1);
 		victim->database = MyDatabaseId;
 		victim->key_table = key_table;
 		memcpy(victim->digest, digest, 32);
 		victim->leeway = tracker_leeway;
 		strlcpy(victim->tenant_claim, tracker_tenant_claim, NAMEDATALEN);
-		victim->tenant_slot = slot;
 		copy_context(&victim->context, ctx);
-		pg_atomic_write_u64(&victim->used, now);
+		t->tag = tag;
+		t->tenant_slot = slot;
+		t->recheck_at = ctx->facts.recheck_at;
+		pg_atomic_write_u64(&t->used, now);
 		pg_atomic_fetch_add_u32(&cache->held[slot], 1);
 	}
 	LWLockRelease(lock);
@@ -300,18 +341,19 @@ token_cache_add_teams(const unsigned char *digest, const InvalStamp *stamp,
 {
 	LWLock	   *lock;
 	CacheEntry *set;
+	EntryTag   *set_tags;
 	Oid			key_table;
 
 	if (!usable())
 		return;
 	key_table = invalidation_anchor();
-	set = set_of(digest, &lock);
+	set = set_of(digest, &lock, &set_tags);
 	LWLockAcquire(lock, LW_EXCLUSIVE);
 	for (int i = 0; i < WAYS; i++)
 	{
 		SharedContext *c = &set[i].context;
 
-		if (matches(&set[i], digest, key_table))
+		if (set_tags[i].tag == tag_of(digest) && matches(&set[i], digest, key_table))
 		{
 			if (!c->has_teams && invalidation_stamps_equal(&c->facts.stamp, stamp) &&
 				used_data(c, nteams) <= TOKEN_CACHE_DATA)
