@@ -120,7 +120,7 @@ chmod 0644 "$OUT"/*.sql
 # the warm tokens, verified once
 psql_su -c "SELECT count(tracker.authenticate(tok)) FROM bench_tokens WHERE kind = 'user'" >/dev/null
 
-printf '\n| round | warm: mean (ms) | shared: mean (ms) | new: mean (ms) | shared - warm (us) | new - warm (us) |\n|---|---:|---:|---:|---:|---:|\n'
+printf '\n| round | warm: mean (us) | shared: mean (us) | new: mean (us) | shared - warm (us) | new - warm (us) |\n|---|---:|---:|---:|---:|---:|\n'
 for r in $(seq 1 "$ROUNDS"); do
     # this round's "shared" tokens, verified by another backend (this one),
     # which reads the users' teams too, as serving a request would
@@ -128,14 +128,16 @@ for r in $(seq 1 "$ROUNDS"); do
                                       FROM bench_tokens WHERE kind = 'shared' AND n / 10000000 / $CLIENTS = $r) s" >/dev/null
     (cd /tmp && as_postgres "$PG_BINDIR/pgbench" -n -M prepared -U bench_app -T "$SECONDS_PER_RUN" \
         -c "$CLIENTS" -j "$CLIENTS" -D i="$((r * CLIENTS * 10000000))" -D j="$((r * CLIENTS * 10000000))" \
-        -f "$OUT/warm.sql" -f "$OUT/shared.sql" -f "$OUT/new.sql" postgres) >"$OUT/run.$r" 2>&1 ||
+        -l --log-prefix="$OUT/log.$r" -f "$OUT/warm.sql" -f "$OUT/shared.sql" -f "$OUT/new.sql" postgres) >"$OUT/run.$r" 2>&1 ||
         { cat "$OUT/run.$r" >&2; exit 1; }
-    # pgbench's per-script summaries, in the order of the -f options
-    mapfile -t means < <(awk '/^SQL script [0-9]+:/ {s = 1} s && /latency average/ {print $5; s = 0}' "$OUT/run.$r")
-    [ "${#means[@]}" -eq 3 ] || { cat "$OUT/run.$r" >&2; die "pgbench printed no per-script latencies"; }
+    # each script's mean latency in us, from the per-transaction logs (script
+    # numbers in the order of the -f options)
+    mapfile -t means < <(cat "$OUT/log.$r".* | awk '{n[$4]++; s[$4] += $3}
+                                               END {for (k = 0; k < 3; k++) printf "%.1f\n", n[k] ? s[k] / n[k] : 0}')
+    [ "${#means[@]}" -eq 3 ] || { cat "$OUT/run.$r" >&2; die "pgbench logged no transactions"; }
     printf '| %d | %s | %s | %s | %.1f | %.1f |\n' "$r" "${means[0]}" "${means[1]}" "${means[2]}" \
-        "$(awk -v a="${means[1]}" -v b="${means[0]}" 'BEGIN {print (a - b) * 1000}')" \
-        "$(awk -v a="${means[2]}" -v b="${means[0]}" 'BEGIN {print (a - b) * 1000}')"
+        "$(awk -v a="${means[1]}" -v b="${means[0]}" 'BEGIN {print a - b}')" \
+        "$(awk -v a="${means[2]}" -v b="${means[0]}" 'BEGIN {print a - b}')"
 done
 verified=$(psql_su -At -c "SELECT count(*) FROM bench_tokens WHERE kind = 'new'")
 printf '\n(%s tokens minted for "new"; %d clients, %d s per round, -M prepared)\n' "$verified" "$CLIENTS" "$SECONDS_PER_RUN"

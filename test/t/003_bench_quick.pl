@@ -134,5 +134,26 @@ for my $script (glob 'test/bench/tenancy/breakdown/*.sql')
 		'the report has the breakdown');
 }
 
+# The traffic runner (the headline figures): every workload, both variants
+# and every size class in one run, with tokens replaced during it.
+{
+	local $ENV{PGHOST} = $node->host;
+	local $ENV{PGPORT} = $node->port;
+	local $ENV{PGUSER} = getpwuid($<) // 'postgres';
+	my $report = $PostgreSQL::Test::Utils::tmp_check . '/traffic-report.md';
+	$node->safe_psql('postgres', 'CREATE DATABASE bench_traffic');
+	$node->command_ok(
+		[ 'bash', 'test/bench/traffic.sh', '--quick', '--seconds', '4', '--token-life', '2',
+		  '--use-cluster', 'bench_traffic', '--report', $report ],
+		'the traffic runner completes');
+	my $text = slurp_file($report);
+	my $rows = () = $text =~ /^\| [1-6]\. [^|]+ \| (?:all|small|median|largest) \| [0-9]+ \/ [0-9]+ \/ [0-9]+ \| [0-9]+ \/ [0-9]+ \/ [0-9]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$/mg;
+	is($rows, 24, 'its report has every workload for every class, with figures');
+	like($text, qr/token no backend had seen: about [0-9.]+%/, 'and the share of new tokens');
+	is( $node->safe_psql('bench_traffic',
+			"SELECT count(DISTINCT class || grp) FROM bench.draw"),
+		'8', 'every class has admins and plain users to draw from');
+}
+
 $node->stop;
 done_testing();
