@@ -266,6 +266,12 @@ xact_callback(XactEvent event, void *arg)
 	if ((event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) &&
 		TransactionIdIsValid(GetTopTransactionIdIfAny()))
 		local_generation++;
+	/*
+	 * So may a prepared one: its rows are neither committed nor undone
+	 * yet, and ROLLBACK PREPARED, from any session, invalidates nothing here.
+	 */
+	if (event == XACT_EVENT_PREPARE && TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		local_generation++;
 	if (!pending_any)
 		return;
 	switch (event)

@@ -92,5 +92,27 @@ $node->safe_psql('postgres', q{COMMIT PREPARED 'issue'});
 is($node->safe_psql('postgres', q{SELECT count(*) FROM tracker_pool.issues WHERE title = 'prepared issue'}),
 	'1', 'and committed');
 
+# What a backend cached while a transaction it then prepared was open rests
+# on rows that are not committed: a user inserted directly (which invalidates
+# nothing) and met by this backend is not kept once the transaction is
+# rolled back from another session.
+my $b = $node->background_psql('postgres', on_error_stop => 0);
+my $tok_ivy = $node->safe_psql('postgres', q{SELECT tracker.sign_token(
+	'{"sub": "ivy", "tenant_id": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa", "n": 1}', 'k1')});
+my $tok_ivy2 = $node->safe_psql('postgres', q{SELECT tracker.sign_token(
+	'{"sub": "ivy", "tenant_id": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa", "n": 2}', 'k1')});
+$b->query_safe(q{BEGIN;
+INSERT INTO tracker_pool.users (tenant_id, subject, email, role)
+VALUES ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'ivy', 'ivy@acme.example', 'admin');});
+is($b->query_safe(qq{SELECT tracker.authenticate('$tok_ivy', true) ->> 'sub'}), 'ivy',
+	'a transaction that inserted a user authenticates her');
+$b->query_safe(q{PREPARE TRANSACTION 'ivy'});
+$node->safe_psql('postgres', q{ROLLBACK PREPARED 'ivy'});
+$b->query(qq{SELECT tracker.authenticate('$tok_ivy2')});
+like($b->{stderr}, qr/user "ivy" is not a member of this tenant/,
+	'after ROLLBACK PREPARED elsewhere, the backend that met her refuses her next token');
+$b->{stderr} = '';
+$b->quit;
+
 $node->stop;
 done_testing();
