@@ -142,17 +142,32 @@ crypto_hmac_free(EVP_MAC_CTX *ctx)
 
 /*
  * Initialising a keyed context again without a key starts a new MAC under
- * the same key: the inner and outer pads are not hashed again.
+ * the same key: the inner and outer pads are not hashed again.  OpenSSL
+ * 3.0.0 to 3.0.2 did not reset the context that way (openssl#17811: every
+ * MAC after the first went on from the previous one); with those, each MAC
+ * is made on a copy of the keyed context, which is still cheaper than
+ * keying.
  */
 int
 crypto_hmac_with(EVP_MAC_CTX *keyed, const char *data, int datalen, unsigned char *mac)
 {
+	static int	reinit_works = -1;
+	EVP_MAC_CTX *ctx;
 	size_t		maclen = 0;
+	bool		ok;
 
-	if (keyed == NULL ||
-		EVP_MAC_init(keyed, NULL, 0, NULL) != 1 ||
-		EVP_MAC_update(keyed, (const unsigned char *) data, datalen) != 1 ||
-		EVP_MAC_final(keyed, mac, &maclen, EVP_MAX_MD_SIZE) != 1)
+	if (keyed == NULL)
+		return -1;
+	if (reinit_works < 0)
+		reinit_works = OpenSSL_version_num() >= 0x30000030L;
+	ctx = reinit_works ? keyed : EVP_MAC_CTX_dup(keyed);
+	ok = ctx != NULL &&
+		(ctx != keyed || EVP_MAC_init(ctx, NULL, 0, NULL) == 1) &&
+		EVP_MAC_update(ctx, (const unsigned char *) data, datalen) == 1 &&
+		EVP_MAC_final(ctx, mac, &maclen, EVP_MAX_MD_SIZE) == 1;
+	if (ctx != keyed)
+		EVP_MAC_CTX_free(ctx);
+	if (!ok)
 	{
 		ERR_clear_error();
 		return -1;

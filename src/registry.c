@@ -19,6 +19,7 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "parser/parse_relation.h"
 #include "utils/builtins.h"
@@ -51,15 +52,23 @@ typedef struct RelidEntry
 
 static HTAB *relids = NULL;
 
-/* A backend-local table of fixed-size keys, kept in CacheMemoryContext */
+/*
+ * A backend-local table of fixed-size keys, in parent.
+ *
+ * The tables of tenants, users, teams and revoked ids below are not used
+ * while the server recovers: a hot standby replays the rows, but the
+ * invalidation counters live in the primary's shared memory only, so
+ * nothing would make them stale there.  The readers then read the rows
+ * every time.
+ */
 static HTAB *
-cache_table(const char *name, Size keysize, Size entrysize)
+cache_table(const char *name, Size keysize, Size entrysize, MemoryContext parent)
 {
 	HASHCTL		ctl;
 
 	ctl.keysize = keysize;
 	ctl.entrysize = entrysize;
-	ctl.hcxt = CacheMemoryContext;
+	ctl.hcxt = parent;
 	return hash_create(name, 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
@@ -90,7 +99,7 @@ relation_in(const char *schema, const char *relname)
 		callbacks = true;
 	}
 	if (relids == NULL)
-		relids = cache_table("tracker relation ids", sizeof(key), sizeof(RelidEntry));
+		relids = cache_table("tracker relation ids", sizeof(key), sizeof(RelidEntry), CacheMemoryContext);
 	memset(key, 0, sizeof(key));
 	strlcpy(key, schema, NAMEDATALEN);
 	strlcpy(key + NAMEDATALEN, relname, NAMEDATALEN);
@@ -172,6 +181,7 @@ copy_text(Datum d, char *dst, int size)
 #define MAX_REVOKED_SET 10000
 
 static HTAB *revoked_set = NULL;	/* NULL: use the index */
+static MemoryContext revoked_cxt = NULL;	/* holds it; reset before each load */
 static InvalStamp revoked_stamp;
 static bool revoked_stamp_valid = false;
 
@@ -200,13 +210,16 @@ load_revoked_set(Relation rel)
 	HeapTuple	tuple;
 	InvalStamp	stamp;
 
-	if (revoked_set != NULL)
-		hash_destroy(revoked_set);
+	/* an error while loading leaves no half set behind, nor its memory */
 	revoked_set = NULL;
 	revoked_stamp_valid = false;
+	if (revoked_cxt == NULL)
+		revoked_cxt = AllocSetContextCreate(CacheMemoryContext, "tracker revoked tokens",
+											ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(revoked_cxt);
 
 	invalidation_stamp(NULL, &stamp);
-	set = cache_table("tracker revoked tokens", 32, 32);
+	set = cache_table("tracker revoked tokens", 32, 32, revoked_cxt);
 	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
@@ -216,7 +229,7 @@ load_revoked_set(Relation rel)
 
 		if (hash_get_num_entries(set) >= MAX_REVOKED_SET)
 		{
-			hash_destroy(set);
+			MemoryContextReset(revoked_cxt);
 			set = NULL;
 			break;
 		}
@@ -236,6 +249,13 @@ registry_jti_revoked(const char *jti)
 	Relation	rel = NULL;
 	bool		found;
 
+	if (RecoveryInProgress())
+	{
+		rel = table_open(relation_in("tracker", "revoked_tokens"), AccessShareLock);
+		found = index_jti_revoked(rel, jti);
+		table_close(rel, AccessShareLock);
+		return found;
+	}
 	if (!revoked_stamp_valid || !invalidation_stamp_current(&revoked_stamp, true))
 	{
 		rel = table_open(relation_in("tracker", "revoked_tokens"), AccessShareLock);
@@ -283,6 +303,8 @@ registry_tenant(const pg_uuid_t *tenant, TenantRecord *out)
 	TenantCacheEntry *slot;
 	InvalStamp	stamp;
 
+	if (RecoveryInProgress())
+		return read_tenant(tenant, out);
 	if (tenant_cache != NULL)
 	{
 		slot = hash_search(tenant_cache, tenant, HASH_FIND, NULL);
@@ -299,7 +321,9 @@ registry_tenant(const pg_uuid_t *tenant, TenantRecord *out)
 	{
 		if (tenant_cache != NULL)
 			hash_destroy(tenant_cache);
-		tenant_cache = cache_table("tracker tenants", sizeof(pg_uuid_t), sizeof(TenantCacheEntry));
+		tenant_cache = NULL;
+		tenant_cache = cache_table("tracker tenants", sizeof(pg_uuid_t), sizeof(TenantCacheEntry),
+								   CacheMemoryContext);
 	}
 	slot = hash_search(tenant_cache, tenant, HASH_ENTER, NULL);
 	slot->record = *out;
@@ -370,6 +394,7 @@ typedef struct RowCacheEntry
 {
 	RowCacheKey key;			/* hash key */
 	char		schema[NAMEDATALEN];
+	Oid			relid;			/* the table read: a schema made again is another */
 	InvalStamp	stamp;
 	union
 	{
@@ -384,6 +409,13 @@ typedef struct RowCacheEntry
 
 static HTAB *row_cache = NULL;
 
+/* The table a row of this kind is read from */
+static Oid
+row_relation(const RowCacheKey *key, const char *schema)
+{
+	return relation_in(schema, key->kind == ROW_MEMBER ? "users" : "team_members");
+}
+
 /* The cached row, if it is still good; NULL otherwise */
 static RowCacheEntry *
 cached_row(const RowCacheKey *key, const char *schema)
@@ -394,7 +426,8 @@ cached_row(const RowCacheKey *key, const char *schema)
 		return NULL;
 	slot = hash_search(row_cache, key, HASH_FIND, NULL);
 	if (slot != NULL && strcmp(slot->schema, schema) == 0 &&
-		invalidation_stamp_current(&slot->stamp, false))
+		invalidation_stamp_current(&slot->stamp, false) &&
+		slot->relid == row_relation(key, schema))
 		return slot;
 	return NULL;
 }
@@ -410,7 +443,8 @@ cache_row(const RowCacheKey *key, const char *schema, const InvalStamp *stamp)
 	RowCacheEntry *slot;
 
 	if (row_cache == NULL)
-		row_cache = cache_table("tracker users", sizeof(RowCacheKey), sizeof(RowCacheEntry));
+		row_cache = cache_table("tracker users", sizeof(RowCacheKey), sizeof(RowCacheEntry),
+								CacheMemoryContext);
 	else if (hash_get_num_entries(row_cache) >= MAX_CACHED_ROWS)
 	{
 		HASH_SEQ_STATUS scan;
@@ -429,6 +463,7 @@ cache_row(const RowCacheKey *key, const char *schema, const InvalStamp *stamp)
 	}
 	slot = hash_search(row_cache, key, HASH_ENTER, NULL);
 	strlcpy(slot->schema, schema, sizeof(slot->schema));
+	slot->relid = row_relation(key, schema);
 	slot->stamp = *stamp;
 	return slot;
 }
@@ -454,6 +489,8 @@ registry_member(const char *schema, const pg_uuid_t *tenant,
 	RowCacheEntry *slot;
 	InvalStamp	stamp;
 
+	if (RecoveryInProgress())
+		return read_member(schema, tenant, subject, out);
 	row_key(&key, tenant, ROW_MEMBER);
 	crypto_sha256(subject, strlen(subject), key.id);
 	if ((slot = cached_row(&key, schema)) != NULL)
@@ -477,6 +514,8 @@ registry_member_teams(const char *schema, const pg_uuid_t *tenant,
 	InvalStamp	stamp;
 	int			n;
 
+	if (RecoveryInProgress())
+		return read_member_teams(schema, tenant, user, teams);
 	row_key(&key, tenant, ROW_TEAMS);
 	memcpy(key.id, user, sizeof(pg_uuid_t));
 	if ((slot = cached_row(&key, schema)) != NULL)

@@ -15,13 +15,13 @@ use PostgreSQL::Test::Utils;
 
 our @EXPORT = qw(tracker_node mint as_user try_as_user);
 
-# tracker_node(NAME): a new, initialised test server that loads tracker at
+# tracker_node(NAME[, INIT OPTIONS]): a new, initialised test server that loads tracker at
 # start, the documented way to run it (docs/operations.md)
 sub tracker_node
 {
-	my ($name) = @_;
+	my ($name, %init) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init;
+	$node->init(%init);
 	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'tracker'\n");
 	return $node;
 }

@@ -186,4 +186,64 @@ like(present($after_retirement), qr/retired/,
 	'a key retired elsewhere refuses the next token with the header the backend knows');
 
 $s->quit;
+
+#
+# A hot standby: it replays the rows, but not the invalidation counters,
+# which live in the primary's memory.  Its backends keep none of the
+# tables above, so what they have met does not outlive a change replayed
+# there.
+#
+my $primary = tracker_node('vc_primary', allows_streaming => 1);
+$primary->start;
+$primary->safe_psql('postgres', 'CREATE EXTENSION tracker');
+$primary->safe_psql('postgres',
+	"SET log_statement = 'none'; SELECT tracker.add_key('k1', 'HS256', '$secret')");
+$primary->safe_psql('postgres', qq{
+	SELECT tracker.create_tenant('tap-s', 'Tap S', 'basic', tenant_id => '$tenant');
+	SELECT tracker.add_user('$tenant', 'sam', 'sam\@s.example', 'admin');
+	SELECT tracker.add_user('$tenant', 'sue', 'sue\@s.example', 'admin');
+	SELECT tracker.set_tenant_limit('$tenant', l, NULL)
+	FROM unnest('{request_burst, requests_per_second, api_calls_per_month}'::text[]) l;});
+$primary->backup('vc_backup');
+my $standby = PostgreSQL::Test::Cluster->new('vc_standby');
+$standby->init_from_backup($primary, 'vc_backup', has_streaming => 1);
+$standby->start;
+my $sam = $primary->safe_psql('postgres', "SELECT id FROM tracker_pool.users WHERE subject = 'sam'");
+
+sub signed
+{
+	my ($claims) = @_;
+	$n++;
+	return $primary->safe_psql('postgres',
+		qq{SELECT tracker.sign_token('{"tenant_id": "$tenant", "n": $n, $claims}', 'k1')});
+}
+
+my $r = $standby->background_psql('postgres', on_error_stop => 0);
+
+# on_standby(TOKEN): the standby's long-lived backend authenticates TOKEN
+sub on_standby
+{
+	my ($token) = @_;
+	$r->{stderr} = '';
+	my $out = $r->query(qq{SELECT tracker.authenticate('$token') ->> 'sub'});
+	return $r->{stderr} =~ /ERROR:  ([^\n]*)/ ? $1 : $out;
+}
+
+is(on_standby(signed('"sub": "sam"')), 'sam', 'a standby backend meets sam');
+is(on_standby(signed('"sub": "sue", "jti": "s-1"')), 'sue', '... and sue, with a jti');
+$primary->safe_psql('postgres', "SELECT tracker.set_user_active('$sam', false, '$tenant')");
+$primary->safe_psql('postgres', "SELECT tracker.revoke_token('s-2')");
+$primary->wait_for_catchup($standby);
+like(on_standby(signed('"sub": "sam"')), qr/user "sam" has been deactivated/,
+	'a deactivation replayed on the standby refuses his next new token there');
+like(on_standby(signed('"sub": "sue", "jti": "s-2"')), qr/token has been revoked/,
+	'a revocation replayed there refuses a new token with that jti');
+$primary->safe_psql('postgres', "SELECT tracker.set_tenant_status('$tenant', 'suspended')");
+$primary->wait_for_catchup($standby);
+like(on_standby(signed('"sub": "sue"')), qr/tenant is suspended/,
+	'a suspension replayed there refuses the next new token');
+$r->quit;
+$standby->stop;
+$primary->stop;
+
 done_testing();
