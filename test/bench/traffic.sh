@@ -24,9 +24,12 @@
 #
 # Usage: test/bench/traffic.sh [--quick] [--tenants N] [--issues N] [--comments N]
 #                              [--seconds S] [--clients C] [--rounds R]
-#                              [--token-life S] [--report FILE] [--use-cluster DB [--reuse]]
+#                              [--token-life S] [--shared-cache N] [--report FILE]
+#                              [--use-cluster DB [--reuse]]
 #   --quick       tiny data set, short runs (the harness's smoke test)
 #   --token-life  seconds an actor keeps a token (default 300)
+#   --shared-cache N  tracker.shared_context_cache_size of the throwaway
+#                 cluster (default: the setting's default)
 #   --reuse       with --use-cluster: the database holds the data set of an
 #                 earlier run (rows written by its runs included); do not load it again
 #   --report FILE rewrites the part of FILE between "<!-- traffic -->" and
@@ -41,7 +44,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$REPO_ROOT/test/bench/lib.sh"
 
 TENANTS=10000 ISSUES=1000000 COMMENTS=3000000
-SECONDS_PER_RUN=240 CLIENTS=2 ROUNDS=2 LIFE=300 REPORT="" USE_DB="" REUSE=0
+SECONDS_PER_RUN=240 CLIENTS=2 ROUNDS=2 LIFE=300 REPORT="" USE_DB="" REUSE=0 SHARED_CACHE=""
 while [ $# -gt 0 ]; do
     case $1 in
         --quick) TENANTS=20 ISSUES=2000 COMMENTS=4000 SECONDS_PER_RUN=8 ROUNDS=1 LIFE=4 ;;
@@ -52,6 +55,7 @@ while [ $# -gt 0 ]; do
         --clients) CLIENTS=$2; shift ;;
         --rounds) ROUNDS=$2; shift ;;
         --token-life) LIFE=$2; shift ;;
+        --shared-cache) SHARED_CACHE=$2; shift ;;
         --report) REPORT=$(realpath -m "$2"); shift ;;
         --use-cluster) USE_DB=$2; shift ;;
         --reuse) REUSE=1 ;;
@@ -76,7 +80,7 @@ else
     ensure_packages
     build_and_install >/dev/null
     DIR=$(mktemp -d /tmp/tracker-traffic.XXXXXX)
-    bench_cluster "$DIR"
+    bench_cluster "$DIR" ${SHARED_CACHE:+"tracker.shared_context_cache_size = $SHARED_CACHE"}
     DB=bench
     (cd "$DIR" && as_postgres "$PG_BINDIR/createdb" "$DB")
 fi
