@@ -106,6 +106,11 @@ is(present(fresh('dan'), 'SELECT tracker.current_user_id()'), $dan_again,
 	'a user removed and added again elsewhere has his new id');
 $dan = $dan_again;
 $node->safe_psql('postgres', "SELECT tracker.set_user_role('$dan', 'user', '$tenant')");
+is(present(fresh('dan'), 'SELECT tracker.current_user_id()'), $dan, 'the backend meets him again');
+$dan = $node->safe_psql('postgres', qq{
+	UPDATE tracker_pool.users SET id = gen_random_uuid() WHERE id = '$dan' RETURNING id});
+is(present(fresh('dan'), 'SELECT tracker.current_user_id()'), $dan,
+	'a user whose id an owner changed elsewhere has his new id');
 
 # what the backend's own transaction changed and rolled back
 $s->query_safe(qq{BEGIN; SELECT tracker.set_user_active('$dora', false, '$tenant')});

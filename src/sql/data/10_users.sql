@@ -44,7 +44,8 @@ CREATE TRIGGER users_write BEFORE UPDATE ON %1$I.users
 -- user's tenant's: a new display name or email changes nothing there.
 CREATE TRIGGER users_invalidate AFTER UPDATE ON %1$I.users
 	FOR EACH ROW
-	WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.subject IS DISTINCT FROM NEW.subject
+	WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.id IS DISTINCT FROM NEW.id
+		  OR OLD.subject IS DISTINCT FROM NEW.subject
 		  OR OLD.role IS DISTINCT FROM NEW.role OR OLD.active IS DISTINCT FROM NEW.active
 		  OR OLD.tokens_valid_after IS DISTINCT FROM NEW.tokens_valid_after)
 	EXECUTE FUNCTION @extschema@._invalidate_caches('tenant', 'tenant_id');
