@@ -247,21 +247,15 @@ bool
 registry_jti_revoked(const char *jti)
 {
 	Relation	rel = NULL;
+	bool		use_set = !RecoveryInProgress();
 	bool		found;
 
-	if (RecoveryInProgress())
-	{
-		rel = table_open(relation_in("tracker", "revoked_tokens"), AccessShareLock);
-		found = index_jti_revoked(rel, jti);
-		table_close(rel, AccessShareLock);
-		return found;
-	}
-	if (!revoked_stamp_valid || !invalidation_stamp_current(&revoked_stamp, true))
+	if (use_set && (!revoked_stamp_valid || !invalidation_stamp_current(&revoked_stamp, true)))
 	{
 		rel = table_open(relation_in("tracker", "revoked_tokens"), AccessShareLock);
 		load_revoked_set(rel);
 	}
-	if (revoked_set != NULL)
+	if (use_set && revoked_set != NULL)
 	{
 		unsigned char digest[32];
 
@@ -280,54 +274,147 @@ registry_jti_revoked(const char *jti)
 }
 
 /*
- * Tenants change rarely and are few next to tokens, so their rows are
- * cached, each with the invalidation stamp it was read under (a status,
- * data schema or key prefix change of that tenant makes it stale).
+ * The rows a verification reads are cached, each with the invalidation
+ * stamp it was read under (taken before the row): a tenant's row, by its
+ * id; a user, by tenant and subject, so that the first verification of a
+ * token whose user this backend has met (a refreshed token, typically)
+ * does not open the users table; a user's teams, by tenant and user id.
+ * The stamp includes the tenant's counter, which a change of its row, any
+ * change or removal of one of its users and any change of a team
+ * membership move; an added user is not in the cache, which holds only
+ * rows found.  Up to TEAMS_CACHED teams are kept; a user in more is read
+ * every time.  Each entry also names the table it was read from, so that a
+ * schema made again (which fires no trigger) is read again.
  */
-#define MAX_CACHED_TENANTS 100000
+#define MAX_CACHED_ROWS 100000
+#define TEAMS_CACHED 8
 
-typedef struct TenantCacheEntry
+typedef enum RowKind
 {
-	pg_uuid_t	id;				/* hash key */
-	TenantRecord record;
-	InvalStamp	stamp;
-} TenantCacheEntry;
+	ROW_TENANT,					/* id: zero; the tenant's row */
+	ROW_MEMBER,					/* id: SHA-256 of the subject */
+	ROW_TEAMS					/* id: the user's id */
+} RowKind;
 
-static HTAB *tenant_cache = NULL;
+typedef struct RowCacheKey
+{
+	pg_uuid_t	tenant;
+	int32		kind;			/* RowKind */
+	unsigned char id[32];
+} RowCacheKey;
+
+typedef struct RowCacheEntry
+{
+	RowCacheKey key;			/* hash key */
+	char		schema[NAMEDATALEN];
+	Oid			relid;			/* the table read: a schema made again is another */
+	InvalStamp	stamp;
+	union
+	{
+		TenantRecord tenant;
+		MemberRecord member;
+		struct
+		{
+			int			n;
+			pg_uuid_t	ids[TEAMS_CACHED];
+		}			teams;
+	}			row;
+} RowCacheEntry;
+
+static HTAB *row_cache = NULL;
+
+/* The table a row of this kind is read from */
+static Oid
+row_relation(const RowCacheKey *key, const char *schema)
+{
+	return relation_in(schema, key->kind == ROW_TENANT ? "tenants" :
+					   key->kind == ROW_MEMBER ? "users" : "team_members");
+}
+
+/* The cached row, if it is still good; NULL otherwise */
+static RowCacheEntry *
+cached_row(const RowCacheKey *key, const char *schema)
+{
+	RowCacheEntry *slot;
+
+	if (row_cache == NULL || RecoveryInProgress())
+		return NULL;
+	slot = hash_search(row_cache, key, HASH_FIND, NULL);
+	if (slot != NULL && strcmp(slot->schema, schema) == 0 &&
+		invalidation_stamp_current(&slot->stamp, false) &&
+		slot->relid == row_relation(key, schema))
+		return slot;
+	return NULL;
+}
+
+/*
+ * A new entry for a row read under stamp, for the caller to fill in.  When
+ * the cache is full, a quarter of it goes (whichever entries the hash
+ * table visits first): a backend that meets more users than the cache
+ * holds keeps most of them.  While recovering, an entry that is not in the
+ * cache (see cache_table).
+ */
+static RowCacheEntry *
+cache_row(const RowCacheKey *key, const char *schema, const InvalStamp *stamp)
+{
+	static RowCacheEntry not_kept;
+	RowCacheEntry *slot;
+
+	if (RecoveryInProgress())
+		return &not_kept;
+	if (row_cache == NULL)
+		row_cache = cache_table("tracker registry rows", sizeof(RowCacheKey), sizeof(RowCacheEntry),
+								CacheMemoryContext);
+	else if (hash_get_num_entries(row_cache) >= MAX_CACHED_ROWS)
+	{
+		HASH_SEQ_STATUS scan;
+		long		goal = MAX_CACHED_ROWS / 4;
+
+		hash_seq_init(&scan, row_cache);
+		while ((slot = hash_seq_search(&scan)) != NULL)
+		{
+			(void) hash_search(row_cache, &slot->key, HASH_REMOVE, NULL);
+			if (--goal == 0)
+			{
+				hash_seq_term(&scan);
+				break;
+			}
+		}
+	}
+	slot = hash_search(row_cache, key, HASH_ENTER, NULL);
+	strlcpy(slot->schema, schema, sizeof(slot->schema));
+	slot->relid = row_relation(key, schema);
+	slot->stamp = *stamp;
+	return slot;
+}
+
+static void
+row_key(RowCacheKey *key, const pg_uuid_t *tenant, RowKind kind)
+{
+	memset(key, 0, sizeof(*key));
+	key->tenant = *tenant;
+	key->kind = kind;
+}
 
 static bool read_tenant(const pg_uuid_t *tenant, TenantRecord *out);
 
 bool
 registry_tenant(const pg_uuid_t *tenant, TenantRecord *out)
 {
-	TenantCacheEntry *slot;
+	RowCacheKey key;
+	RowCacheEntry *slot;
 	InvalStamp	stamp;
 
-	if (RecoveryInProgress())
-		return read_tenant(tenant, out);
-	if (tenant_cache != NULL)
+	row_key(&key, tenant, ROW_TENANT);
+	if ((slot = cached_row(&key, "tracker")) != NULL)
 	{
-		slot = hash_search(tenant_cache, tenant, HASH_FIND, NULL);
-		if (slot != NULL && invalidation_stamp_current(&slot->stamp, false))
-		{
-			*out = slot->record;
-			return true;
-		}
+		*out = slot->row.tenant;
+		return true;
 	}
 	invalidation_stamp(tenant, &stamp);
 	if (!read_tenant(tenant, out))
 		return false;
-	if (tenant_cache == NULL || hash_get_num_entries(tenant_cache) >= MAX_CACHED_TENANTS)
-	{
-		if (tenant_cache != NULL)
-			hash_destroy(tenant_cache);
-		tenant_cache = NULL;
-		tenant_cache = cache_table("tracker tenants", sizeof(pg_uuid_t), sizeof(TenantCacheEntry),
-								   CacheMemoryContext);
-	}
-	slot = hash_search(tenant_cache, tenant, HASH_ENTER, NULL);
-	slot->record = *out;
-	slot->stamp = stamp;
+	cache_row(&key, "tracker", &stamp)->row.tenant = *out;
 	return true;
 }
 
@@ -364,118 +451,6 @@ read_tenant(const pg_uuid_t *tenant, TenantRecord *out)
 	return HeapTupleIsValid(tuple);
 }
 
-/*
- * A tenant's users and their teams are cached the same way: a user by
- * tenant and subject, so that the first verification of a token whose
- * user this backend has met (a refreshed token, typically) does not open
- * the users table; a user's teams by tenant and user id.  The stamp
- * includes the tenant's counter, which any change or removal of one of its
- * users, and any change of a team membership, moves; an added user is not
- * in the cache, which holds only users found.  Up to TEAMS_CACHED teams
- * are kept; a user in more is read every time.
- */
-#define MAX_CACHED_ROWS 100000
-#define TEAMS_CACHED 8
-
-typedef enum RowKind
-{
-	ROW_MEMBER,					/* id: SHA-256 of the subject */
-	ROW_TEAMS					/* id: the user's id */
-} RowKind;
-
-typedef struct RowCacheKey
-{
-	pg_uuid_t	tenant;
-	int32		kind;			/* RowKind */
-	unsigned char id[32];
-} RowCacheKey;
-
-typedef struct RowCacheEntry
-{
-	RowCacheKey key;			/* hash key */
-	char		schema[NAMEDATALEN];
-	Oid			relid;			/* the table read: a schema made again is another */
-	InvalStamp	stamp;
-	union
-	{
-		MemberRecord member;
-		struct
-		{
-			int			n;
-			pg_uuid_t	ids[TEAMS_CACHED];
-		}			teams;
-	}			row;
-} RowCacheEntry;
-
-static HTAB *row_cache = NULL;
-
-/* The table a row of this kind is read from */
-static Oid
-row_relation(const RowCacheKey *key, const char *schema)
-{
-	return relation_in(schema, key->kind == ROW_MEMBER ? "users" : "team_members");
-}
-
-/* The cached row, if it is still good; NULL otherwise */
-static RowCacheEntry *
-cached_row(const RowCacheKey *key, const char *schema)
-{
-	RowCacheEntry *slot;
-
-	if (row_cache == NULL)
-		return NULL;
-	slot = hash_search(row_cache, key, HASH_FIND, NULL);
-	if (slot != NULL && strcmp(slot->schema, schema) == 0 &&
-		invalidation_stamp_current(&slot->stamp, false) &&
-		slot->relid == row_relation(key, schema))
-		return slot;
-	return NULL;
-}
-
-/*
- * A new entry for a row read under stamp.  When the cache is full, a
- * quarter of it goes (whichever entries the hash table visits first): a
- * backend that meets more users than the cache holds keeps most of them.
- */
-static RowCacheEntry *
-cache_row(const RowCacheKey *key, const char *schema, const InvalStamp *stamp)
-{
-	RowCacheEntry *slot;
-
-	if (row_cache == NULL)
-		row_cache = cache_table("tracker users", sizeof(RowCacheKey), sizeof(RowCacheEntry),
-								CacheMemoryContext);
-	else if (hash_get_num_entries(row_cache) >= MAX_CACHED_ROWS)
-	{
-		HASH_SEQ_STATUS scan;
-		long		goal = MAX_CACHED_ROWS / 4;
-
-		hash_seq_init(&scan, row_cache);
-		while ((slot = hash_seq_search(&scan)) != NULL)
-		{
-			(void) hash_search(row_cache, &slot->key, HASH_REMOVE, NULL);
-			if (--goal == 0)
-			{
-				hash_seq_term(&scan);
-				break;
-			}
-		}
-	}
-	slot = hash_search(row_cache, key, HASH_ENTER, NULL);
-	strlcpy(slot->schema, schema, sizeof(slot->schema));
-	slot->relid = row_relation(key, schema);
-	slot->stamp = *stamp;
-	return slot;
-}
-
-static void
-row_key(RowCacheKey *key, const pg_uuid_t *tenant, RowKind kind)
-{
-	memset(key, 0, sizeof(*key));
-	key->tenant = *tenant;
-	key->kind = kind;
-}
-
 static bool read_member(const char *schema, const pg_uuid_t *tenant,
 						const char *subject, MemberRecord *out);
 static int	read_member_teams(const char *schema, const pg_uuid_t *tenant,
@@ -489,8 +464,6 @@ registry_member(const char *schema, const pg_uuid_t *tenant,
 	RowCacheEntry *slot;
 	InvalStamp	stamp;
 
-	if (RecoveryInProgress())
-		return read_member(schema, tenant, subject, out);
 	row_key(&key, tenant, ROW_MEMBER);
 	crypto_sha256(subject, strlen(subject), key.id);
 	if ((slot = cached_row(&key, schema)) != NULL)
@@ -514,8 +487,6 @@ registry_member_teams(const char *schema, const pg_uuid_t *tenant,
 	InvalStamp	stamp;
 	int			n;
 
-	if (RecoveryInProgress())
-		return read_member_teams(schema, tenant, user, teams);
 	row_key(&key, tenant, ROW_TEAMS);
 	memcpy(key.id, user, sizeof(pg_uuid_t));
 	if ((slot = cached_row(&key, schema)) != NULL)

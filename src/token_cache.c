@@ -342,6 +342,7 @@ token_cache_add_teams(const unsigned char *digest, const InvalStamp *stamp,
 	LWLock	   *lock;
 	CacheEntry *set;
 	EntryTag   *set_tags;
+	uint32		tag = tag_of(digest);
 	Oid			key_table;
 
 	if (!usable())
@@ -353,7 +354,7 @@ token_cache_add_teams(const unsigned char *digest, const InvalStamp *stamp,
 	{
 		SharedContext *c = &set[i].context;
 
-		if (set_tags[i].tag == tag_of(digest) && matches(&set[i], digest, key_table))
+		if (set_tags[i].tag == tag && matches(&set[i], digest, key_table))
 		{
 			if (!c->has_teams && invalidation_stamps_equal(&c->facts.stamp, stamp) &&
 				used_data(c, nteams) <= TOKEN_CACHE_DATA)
