@@ -20,6 +20,36 @@ bench_cluster() {
         "max_wal_size = 8GB" "checkpoint_timeout = 30min" "max_connections = 50" "$@"
 }
 
+# bench_start NAME USE_DB [SETTING...]: where a benchmark runs.  Sets OUT (a
+# directory for its scripts and logs, removed at exit unless KEEP_OUT is set)
+# and DB: USE_DB on the cluster PGHOST/PGPORT name when it is not empty;
+# otherwise the extension is built and installed and a throwaway cluster
+# (bench_cluster, with the SETTINGs; stopped and removed at exit) gets a
+# database "bench".
+bench_start() {
+    local name=$1 use_db=$2
+    shift 2
+    OUT=$(mktemp -d "/tmp/tracker-$name-out.XXXXXX")
+    chmod 0777 "$OUT"
+    BENCH_DIR=""
+    trap bench_cleanup EXIT
+    if [ -n "$use_db" ]; then
+        DB=$use_db
+        return 0
+    fi
+    ensure_packages
+    build_and_install >/dev/null
+    BENCH_DIR=$(mktemp -d "/tmp/tracker-$name.XXXXXX")
+    bench_cluster "$BENCH_DIR" "$@"
+    DB=bench
+    (cd "$BENCH_DIR" && as_postgres "$PG_BINDIR/createdb" "$DB")
+}
+
+bench_cleanup() {
+    [ -n "${BENCH_DIR:-}" ] && { stop_cluster "$BENCH_DIR"; remove_dir "$BENCH_DIR"; }
+    if [ -n "${KEEP_OUT:-}" ]; then log "kept $OUT"; else rm -rf "$OUT"; fi
+}
+
 # psql_su ARGS...: psql as the superuser into $DB
 psql_su() { (cd /tmp && as_postgres "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"); }
 
@@ -33,6 +63,21 @@ generate() {
         -f "$REPO_ROOT/test/bench/tenancy/generate.sql" >&2
     prewarm
 }
+
+# traffic_data TENANTS ISSUES COMMENTS REUSE: the data set and the traffic
+# benchmark's actors (test/bench/traffic/setup.sql), unless REUSE is 1: then
+# the database holds them from an earlier run
+traffic_data() {
+    [ "$4" = 1 ] && return 0
+    generate "$1" "$2" "$3"
+    psql_su -f "$REPO_ROOT/test/bench/traffic/setup.sql" >&2
+}
+
+# traffic_name W: the short name of traffic workload W, for reports
+traffic_name() { sed -n 's/^-- name: //p' "$REPO_ROOT/test/bench/traffic/w$1.tracker.sql"; }
+
+# traffic_group W: the actors traffic workload W draws: admin or user
+traffic_group() { sed -n 's/^-- group: //p' "$REPO_ROOT/test/bench/traffic/w$1.tracker.sql"; }
 
 prewarm() {
     psql_su -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm" \

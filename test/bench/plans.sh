@@ -43,30 +43,10 @@ while [ $# -gt 0 ]; do
     shift
 done
 
+[ "$REUSE" = 1 ] && [ -z "$USE_DB" ] && die "--reuse needs --use-cluster"
 T=$REPO_ROOT/test/bench/traffic
-OUT=$(mktemp -d /tmp/tracker-plans-out.XXXXXX)
-chmod 0777 "$OUT"
-DIR=""
-cleanup() {
-    [ -n "$DIR" ] && { stop_cluster "$DIR"; remove_dir "$DIR"; }
-    rm -rf "$OUT"
-}
-trap cleanup EXIT
-
-if [ -n "$USE_DB" ]; then
-    DB=$USE_DB
-else
-    ensure_packages
-    build_and_install >/dev/null
-    DIR=$(mktemp -d /tmp/tracker-plans.XXXXXX)
-    bench_cluster "$DIR"
-    DB=bench
-    (cd "$DIR" && as_postgres "$PG_BINDIR/createdb" "$DB")
-fi
-if [ "$REUSE" != 1 ] || [ -z "$USE_DB" ]; then
-    generate "$TENANTS" "$ISSUES" "$COMMENTS"
-    psql_su -f "$T/setup.sql" >&2
-fi
+bench_start plans "$USE_DB"
+traffic_data "$TENANTS" "$ISSUES" "$COMMENTS" "$REUSE"
 # one token per actor, good for the whole run (generation 0)
 psql_su -v t0="$(date +%s)" -v life=86400 -v gens=1 -f "$T/mint.sql" >&2
 
@@ -86,14 +66,12 @@ script() {
         printf 'BEGIN;\n'
         printf 'SELECT tracker.authenticate(t.token, true) IS NOT NULL AS ok, p.issue_count\n'
         printf 'FROM bench.people p JOIN bench.passes t ON t.n = p.n WHERE p.n = :actor AND t.gen = 0 \\gset\n'
-        sed -n '/\\gset$/,$p' "$T/w$1.tracker.sql" | tail -n +2
+        grep -v '^--' "$T/w$1.tracker.sql"
+        printf 'COMMIT;\n'
     } > "$OUT/w$1.sql"
     chmod 0644 "$OUT/w$1.sql"
 }
 
-declare -A NAME=([1]="list newest 50 open issues, admin" [2]="the same, plain user"
-                 [3]="one issue with its comments, admin" [4]="create an issue, plain user"
-                 [5]="add a comment, admin" [6]="change an issue's status, admin")
 TABLE="$OUT/table.md"
 {
     printf '| statement | tenant | fresh connection (us) | after the other tenant (us) | ratio |\n'
@@ -101,8 +79,7 @@ TABLE="$OUT/table.md"
 } > "$TABLE"
 for w in 1 2 3 4 5 6; do
     script "$w"
-    grp=admin
-    [ "$w" = 2 ] || [ "$w" = 4 ] && grp=user
+    grp=$(traffic_group "$w")
     for target in largest small; do
         other=small
         [ "$target" = small ] && other=largest
@@ -114,7 +91,7 @@ for w in 1 2 3 4 5 6; do
             { cat "$prefix.out" >&2; die "pgbench failed: statement $w, $target"; }
         read -r fresh switched <<< "$(cat "$prefix".[0-9]* |
             awk '$2 >= 10 {n[$1]++; s[$1] += $3} END {printf "%.1f %.1f\n", s[0] / n[0], s[1] / n[1]}')"
-        awk -v w="$w. ${NAME[$w]}" -v t="$target" -v f="$fresh" -v s="$switched" \
+        awk -v w="$w. $(traffic_name "$w")" -v t="$target" -v f="$fresh" -v s="$switched" \
             'BEGIN {printf "| %s | %s | %.1f | %.1f | %.3f |\n", w, t, f, s, s / f}' >> "$TABLE"
     done
 done

@@ -50,26 +50,8 @@ while [ $# -gt 0 ]; do
 done
 
 W=$REPO_ROOT/test/bench/tenancy
-OUT=$(mktemp -d /tmp/tracker-bench-out.XXXXXX)
-chmod 0777 "$OUT"
-DIR=""
-cleanup() {
-    [ -n "$DIR" ] && { stop_cluster "$DIR"; remove_dir "$DIR"; }
-    rm -rf "$OUT"
-}
-trap cleanup EXIT
-
-if [ -n "$USE_DB" ]; then
-    DB=$USE_DB
-else
-    ensure_packages
-    build_and_install >/dev/null
-    DIR=$(mktemp -d /tmp/tracker-bench.XXXXXX)
-    # a token cache that holds every actor of the scale run's 100,000 tenants
-    bench_cluster "$DIR" "tracker.context_cache_size = 100000"
-    DB=bench
-    (cd "$DIR" && as_postgres "$PG_BINDIR/createdb" "$DB")
-fi
+# a token cache that holds every actor of the scale run's 100,000 tenants
+bench_start bench "$USE_DB" "tracker.context_cache_size = 100000"
 # steady PREFIX: the figures of one pgbench run, from its per-transaction
 # logs PREFIX.*, taken over the steady part of the run: each connection's
 # first transaction of each script is left out (the tracker scripts present

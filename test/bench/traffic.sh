@@ -64,56 +64,38 @@ while [ $# -gt 0 ]; do
     shift
 done
 
+[ "$REUSE" = 1 ] && [ -z "$USE_DB" ] && die "--reuse needs --use-cluster"
 T=$REPO_ROOT/test/bench/traffic
-OUT=$(mktemp -d /tmp/tracker-traffic-out.XXXXXX)
-chmod 0777 "$OUT"
-DIR=""
-cleanup() {
-    [ -n "$DIR" ] && { stop_cluster "$DIR"; remove_dir "$DIR"; }
-    [ -n "${KEEP_OUT:-}" ] && log "kept $OUT" || rm -rf "$OUT"
-}
-trap cleanup EXIT
+bench_start traffic "$USE_DB" ${SHARED_CACHE:+"tracker.shared_context_cache_size = $SHARED_CACHE"}
 
-if [ -n "$USE_DB" ]; then
-    DB=$USE_DB
-else
-    ensure_packages
-    build_and_install >/dev/null
-    DIR=$(mktemp -d /tmp/tracker-traffic.XXXXXX)
-    bench_cluster "$DIR" ${SHARED_CACHE:+"tracker.shared_context_cache_size = $SHARED_CACHE"}
-    DB=bench
-    (cd "$DIR" && as_postgres "$PG_BINDIR/createdb" "$DB")
-fi
-
-if [ "$REUSE" = 1 ] && [ -n "$USE_DB" ]; then
-    read -r TENANTS ISSUES COMMENTS <<< "$(psql_su -At -F ' ' -c "SELECT count(*), sum(n_issues), (SELECT count(*) FROM bench_base.comments) FROM bench.tenants")"
-else
-    generate "$TENANTS" "$ISSUES" "$COMMENTS"
-    psql_su -f "$T/setup.sql" >&2
-fi
+traffic_data "$TENANTS" "$ISSUES" "$COMMENTS" "$REUSE"
+# what the database holds (an earlier run's, with --reuse)
+read -r TENANTS ISSUES COMMENTS <<< "$(psql_su -At -F ' ' -c "SELECT count(*), sum(n_issues), (SELECT count(*) FROM bench_base.comments) FROM bench.tenants")"
 
 WORKLOADS=(1 2 3 4 5 6)
-declare -A NAME=([1]="list newest 50 open issues, admin" [2]="the same, plain user"
-                 [3]="one issue with its comments, admin" [4]="create an issue, plain user"
-                 [5]="add a comment, admin" [6]="change an issue's status, admin")
 CLASSES=(all small median largest)
 # each class's scripts get this weight: most transactions draw from every
 # tenant, and each size class gets enough of them for its p99
 declare -A WEIGHT=([all]=4 [small]=1 [median]=1 [largest]=1)
 
 # The scripts, one per workload, variant and class (pgbench takes at most
-# 128), and what each one is: line k of scripts.txt names script k - 1.
+# 128): the variant's presentation of an actor of the workload's group
+# ("-- group:"), the workload's statement, COMMIT.  Line k of scripts.txt
+# says what script k - 1 is: "workload variant class group".
 ARGS_F=() OPTIONS="-c plan_cache_mode=force_generic_plan"
 : > "$OUT/scripts.txt"
 for w in "${WORKLOADS[@]}"; do
     for v in tracker baseline; do
         OPTIONS="$OPTIONS $(sed -n 's/^-- pgoptions: //p' "$T/w$w.$v.sql")"
+        g=$(traffic_group "$w")
         for c in "${CLASSES[@]}"; do
             f="$OUT/w$w.$v.$c.sql"
-            sed "s/@CLASS@/$c/g" "$T/w$w.$v.sql" > "$f"
+            { sed "s/@CLASS@/$c/g; s/@GROUP@/$g/g" "$T/present.$v.sql"
+              grep -v '^--' "$T/w$w.$v.sql"
+              echo 'COMMIT;'; } > "$f"
             chmod 0644 "$f"
             ARGS_F+=(-f "$f@${WEIGHT[$c]}")
-            echo "$w $v $c" >> "$OUT/scripts.txt"
+            echo "$w $v $c $g" >> "$OUT/scripts.txt"
         done
     done
 done
@@ -191,7 +173,7 @@ TABLE="$OUT/table.md"
             read -r _ _ tm t50 t99 <<< "$(figures "$w" tracker "$c")"
             read -r _ _ bm b50 b99 <<< "$(figures "$w" baseline "$c")"
             printf '| %s. %s | %s | %.0f / %.0f / %.0f | %.0f / %.0f / %.0f | %.3f | %.3f | %.3f |\n' \
-                "$w" "${NAME[$w]}" "$c" "$tm" "$t50" "$t99" "$bm" "$b50" "$b99" \
+                "$w" "$(traffic_name "$w")" "$c" "$tm" "$t50" "$t99" "$bm" "$b50" "$b99" \
                 "$(ratio "$w" "$c" 4)" "$(ratio "$w" "$c" 5)" "$(ratio "$w" "$c" 6)"
         done
     done
@@ -202,8 +184,8 @@ TABLE="$OUT/table.md"
 # seconds, first to the server once if it makes any request in that time,
 # so a share (1 - exp(-r LIFE)) / (r LIFE) of its requests do.
 for f in "$OUT"/stats.r*; do
-    awk 'NR == FNR {split($0, s, " "); w[NR - 1] = s[1]; v[NR - 1] = s[2]; c[NR - 1] = s[3]; next}
-         v[$1] == "tracker" {g = (w[$1] == 2 || w[$1] == 4) ? "user" : "admin"; print c[$1], g, $2 / $3}' \
+    awk 'NR == FNR {split($0, s, " "); v[NR - 1] = s[2]; c[NR - 1] = s[3]; g[NR - 1] = s[4]; next}
+         v[$1] == "tracker" {print c[$1], g[$1], $2 / $3}' \
         "$OUT/scripts.txt" "$f"
 done > "$OUT/rates.txt"
 cat > "$OUT/new_share.sql" <<EOF

@@ -153,6 +153,12 @@ for my $script (glob 'test/bench/tenancy/breakdown/*.sql')
 	is( $node->safe_psql('bench_traffic',
 			"SELECT count(DISTINCT class || grp) FROM bench.draw"),
 		'8', 'every class has admins and plain users to draw from');
+
+	# plans.sh, on the data set the traffic runner left
+	my ($out, $err) = run_command(
+		[ 'bash', 'test/bench/plans.sh', '--seconds', '2', '--use-cluster', 'bench_traffic', '--reuse' ]);
+	$rows = () = $out =~ /^\| [1-6]\. [^|]+ \| (?:largest|small) \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$/mg;
+	is($rows, 12, 'plans.sh measures every statement for both tenants') or diag($err);
 }
 
 $node->stop;

@@ -1,14 +1,7 @@
 -- traffic workload 2, baseline: the same, as a plain user (the visibility rule written into the query)
--- (@CLASS@ is replaced by the draw class; see test/bench/traffic.sh)
 -- pgoptions: -c enable_bitmapscan=off
-\set i random(1, :n_@CLASS@_user)
-BEGIN;
-SELECT t.token IS NOT NULL AS ok, p.issue_count, p.tenant_id AS tid, p.user_id AS uid, p.teams, p.prefix
-FROM bench.draw d JOIN bench.people p ON p.n = d.n JOIN bench.passes t ON t.n = d.n
-WHERE d.class = '@CLASS@' AND d.grp = 'user' AND d.i = :i
-  AND t.gen = (extract(epoch FROM statement_timestamp())::bigint - :t0 + p.phase) / :life \gset
+-- (test/bench/traffic.sh puts present.baseline.sql before it and COMMIT after)
 SELECT key, title, status, priority, assignee_id, created_at FROM bench_base.issues
 WHERE tenant_id = :tid AND status = 'open'
   AND (reporter_id = :uid OR assignee_id = :uid OR team_id = ANY (:teams::uuid[]))
 ORDER BY created_at DESC LIMIT 50;
-COMMIT;

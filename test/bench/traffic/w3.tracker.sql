@@ -1,13 +1,8 @@
 -- traffic workload 3, tracker: one issue by number with its comments, as an admin
--- (@CLASS@ is replaced by the draw class; see test/bench/traffic.sh)
-\set i random(1, :n_@CLASS@_admin)
-BEGIN;
-SELECT tracker.authenticate(t.token, true) IS NOT NULL AS ok, p.issue_count
-FROM bench.draw d JOIN bench.people p ON p.n = d.n JOIN bench.passes t ON t.n = d.n
-WHERE d.class = '@CLASS@' AND d.grp = 'admin' AND d.i = :i
-  AND t.gen = (extract(epoch FROM statement_timestamp())::bigint - :t0 + p.phase) / :life \gset
+-- name: one issue with its comments, admin
+-- group: admin
+-- (test/bench/traffic.sh puts present.tracker.sql before it and COMMIT after; the name and group serve both variants)
 \set num random(1, :issue_count)
 SELECT i.key, i.title, i.status, c.content, c.created_at
 FROM tracker_pool.issues i LEFT JOIN tracker_pool.comments c ON c.issue_id = i.id
 WHERE i.number = :num ORDER BY c.created_at;
-COMMIT;
