@@ -28,7 +28,8 @@ OBJS = \
 	src/bounds.o \
 	src/triggers.o \
 	src/visibility.o \
-	src/sign.o
+	src/sign.o \
+	src/http.o
 
 # The install script of the current version is assembled from the pieces
 # under src/sql, in name order (the data-schema entities, src/sql/data, after

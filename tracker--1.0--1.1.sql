@@ -1397,14 +1397,19 @@ BEGIN
 		EXECUTE format('DROP TRIGGER %I ON %I.%I', r.name, schema, r.relname);
 	END LOOP;
 
+	-- PostgREST's OpenAPI output takes its title from the first line
 	EXECUTE format('COMMENT ON SCHEMA %I IS %L', schema,
-				   'tracker data schema: tenant rows under forced row-level security.');
+				   E'tracker data schema: tenant rows under forced row-level security.\n'
+				   'One tenant''s issue tracker, or many tenants'' in the pool. Every request carries its '
+				   'user''s token (Authorization: Bearer); each user sees and changes only what their role '
+				   'allows in their own tenant.');
 	EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', schema);
 	EXECUTE format('GRANT USAGE ON SCHEMA %I TO tracker_user, tracker_operator', schema);
 	FOREACH e IN ARRAY @extschema@._data_schema_entities()
 	LOOP
 		EXECUTE format('SELECT @extschema@.%I($1)', '_data_' || e || '_rules') USING schema;
 	END LOOP;
+	PERFORM @extschema@._data_api(schema);
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@._apply_data_schema_rules(name) FROM PUBLIC;
@@ -1968,9 +1973,10 @@ CREATE POLICY comments_create ON %1$I.comments FOR INSERT TO tracker_user
 -- An UPDATE that reads no column is not filtered by the SELECT policy, so
 -- this one repeats the visibility rule: an author whose issue is out of
 -- sight, or who lost the role that wrote an internal note, cannot edit it.
+-- Someone else's comment in sight is let through, for the comment trigger
+-- to refuse with 42501 (an HTTP client gets 403, not a silent no-op).
 CREATE POLICY comments_edit ON %1$I.comments FOR UPDATE TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
-		   AND author_id = @extschema@.current_user_id()
 		   AND @extschema@.comment_readable(tenant_id, issue_id, internal))
 	WITH CHECK (tenant_id = @extschema@.current_tenant()
 				AND author_id = @extschema@.current_user_id());
@@ -1990,6 +1996,266 @@ $body$;
 
 REVOKE ALL ON FUNCTION @extschema@._data_comments_tables(name),
 	@extschema@._data_comments_rules(name) FROM PUBLIC;
+
+-- tracker data schema: the functions a tenant's users call where their
+-- tables are, so that PostgREST serves them as /rpc/<name> in every profile
+-- (docs/http.md).  Each calls the extension's function of the same name
+-- for the context's tenant; the rules are that function's.  Not an entity
+-- (it has no table): _apply_data_schema_rules() makes them after the
+-- entities' rules.
+
+CREATE FUNCTION @extschema@._data_api(schema name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+	EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.me()
+RETURNS TABLE (tenant_id uuid, user_id uuid, subject text, role text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $f$ SELECT @extschema@.current_tenant(), @extschema@.current_user_id(),
+			  @extschema@.current_subject(), @extschema@.current_member_role() $f$;
+COMMENT ON FUNCTION %1$I.me() IS
+$c$Who the token says the caller is: tenant, user id, subject and role in the tenant.$c$;
+
+CREATE OR REPLACE FUNCTION %1$I.add_user(subject text, email text, role text DEFAULT 'user',
+										  display_name text DEFAULT '')
+RETURNS uuid
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $f$ SELECT @extschema@.add_user(@extschema@.current_tenant(), subject, email, role, display_name) $f$;
+COMMENT ON FUNCTION %1$I.add_user(text, text, text, text) IS
+$c$Adds a user to the caller's tenant (role user or admin) and returns its id. Super admins only; the tier's user limit applies.$c$;
+
+CREATE OR REPLACE FUNCTION %1$I.set_user_role(user_id uuid, role text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $f$ SELECT @extschema@.set_user_role(user_id, role, @extschema@.current_tenant()) $f$;
+COMMENT ON FUNCTION %1$I.set_user_role(uuid, text) IS
+$c$Changes a user's role (user or admin). Super admins only; it takes effect at the user's next request.$c$;
+
+CREATE OR REPLACE FUNCTION %1$I.set_user_active(user_id uuid, active boolean)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $f$ SELECT @extschema@.set_user_active(user_id, active, @extschema@.current_tenant()) $f$;
+COMMENT ON FUNCTION %1$I.set_user_active(uuid, boolean) IS
+$c$Deactivates or reactivates a user; a deactivated user's tokens stop working at once. Super admins only.$c$;
+
+CREATE OR REPLACE FUNCTION %1$I.revoke_user_tokens(user_id uuid)
+RETURNS timestamptz
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $f$ SELECT @extschema@.revoke_user_tokens(user_id, @extschema@.current_tenant()) $f$;
+COMMENT ON FUNCTION %1$I.revoke_user_tokens(uuid) IS
+$c$Revokes every token issued to a user until now (a lost device, say). Super admins only.$c$;
+
+CREATE OR REPLACE FUNCTION %1$I.create_team(name text, description text DEFAULT '', lead_id uuid DEFAULT NULL)
+RETURNS uuid
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $f$ SELECT @extschema@.create_team(name, description, lead_id) $f$;
+COMMENT ON FUNCTION %1$I.create_team(text, text, uuid) IS
+$c$Creates a team (its lead becomes a member) and returns its id. Admins and super admins only; names are unique in a tenant.$c$;
+
+CREATE OR REPLACE FUNCTION %1$I.add_team_member(team_id uuid, user_id uuid)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $f$ SELECT @extschema@.add_team_member(team_id, user_id) $f$;
+COMMENT ON FUNCTION %1$I.add_team_member(uuid, uuid) IS
+$c$Adds a user to a team. Admins and super admins only.$c$;
+
+CREATE OR REPLACE FUNCTION %1$I.remove_team_member(team_id uuid, user_id uuid)
+RETURNS boolean
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $f$ SELECT @extschema@.remove_team_member(team_id, user_id) $f$;
+COMMENT ON FUNCTION %1$I.remove_team_member(uuid, uuid) IS
+$c$Removes a user from a team; returns whether they were a member. Admins and super admins only.$c$;
+
+REVOKE ALL ON FUNCTION %1$I.me(), %1$I.add_user(text, text, text, text),
+	%1$I.set_user_role(uuid, text), %1$I.set_user_active(uuid, boolean),
+	%1$I.revoke_user_tokens(uuid), %1$I.create_team(text, text, uuid),
+	%1$I.add_team_member(uuid, uuid), %1$I.remove_team_member(uuid, uuid)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION %1$I.me(), %1$I.add_user(text, text, text, text),
+	%1$I.set_user_role(uuid, text), %1$I.set_user_active(uuid, boolean),
+	%1$I.revoke_user_tokens(uuid), %1$I.create_team(text, text, uuid),
+	%1$I.add_team_member(uuid, uuid), %1$I.remove_team_member(uuid, uuid)
+	TO tracker_user;
+$ddl$, schema);
+END
+$body$;
+
+REVOKE ALL ON FUNCTION @extschema@._data_api(name) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@._data_api(name) IS
+'Creates, or replaces, the functions a data schema offers its tenant''s users (PostgREST''s /rpc/ endpoints); part of a data schema''s rules.';
+
+-- tracker: HTTP through PostgREST (docs/http.md)
+
+-- PostgREST logs in as an authenticator that can become only the two roles
+-- a request runs as.  NOINHERIT: logged in, it holds no privilege of either
+-- until PostgREST switches role for a request.  The operator makes it able
+-- to log in, once: ALTER ROLE tracker_authenticator LOGIN PASSWORD '...'.
+DO $roles$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'tracker_authenticator') THEN
+		CREATE ROLE tracker_authenticator NOLOGIN NOINHERIT;
+	END IF;
+END
+$roles$;
+GRANT tracker_anon, tracker_user TO tracker_authenticator;
+COMMENT ON ROLE tracker_authenticator IS
+'What PostgREST logs in as: it can switch only to tracker_anon and tracker_user. Make it LOGIN with a password to use it.';
+
+CREATE FUNCTION @extschema@.http_pre_request()
+RETURNS void
+LANGUAGE C
+VOLATILE
+AS 'MODULE_PATHNAME', 'tracker_http_pre_request';
+REVOKE ALL ON FUNCTION @extschema@.http_pre_request() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.http_pre_request() TO tracker_anon, tracker_user;
+COMMENT ON FUNCTION @extschema@.http_pre_request() IS
+'PostgREST''s db-pre-request: verifies the request''s bearer token (from request.headers, never from request.jwt.claims) with tracker''s keys and rules and makes it the transaction''s context; answers 401, 403 or 429 the way PostgREST documents for raised errors.';
+
+-- The schemas PostgREST exposes: the pool first (the default profile), then
+-- every silo, by name.
+CREATE FUNCTION @extschema@.http_schemas()
+RETURNS text
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT string_agg(quote_ident(d.schema_name), ', '
+					  ORDER BY d.schema_name <> 'tracker_pool', d.schema_name)
+	FROM @extschema@.data_schemas d
+	WHERE EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = d.schema_name)
+$$;
+REVOKE ALL ON FUNCTION @extschema@.http_schemas() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.http_schemas() TO tracker_operator, tracker_authenticator;
+COMMENT ON FUNCTION @extschema@.http_schemas() IS
+'The data schemas PostgREST exposes, as its db-schemas setting wants them: tracker_pool first, then every Platinum silo.';
+
+CREATE FUNCTION @extschema@.http_pre_config()
+RETURNS void
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT set_config('pgrst.db_schemas', @extschema@.http_schemas(), true)
+$$;
+REVOKE ALL ON FUNCTION @extschema@.http_pre_config() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.http_pre_config() TO tracker_operator, tracker_authenticator;
+COMMENT ON FUNCTION @extschema@.http_pre_config() IS
+'PostgREST''s db-pre-config: sets db-schemas to the pool and every silo, read from the registry each time PostgREST loads its configuration.';
+
+-- A data schema that appears, goes or changes tells PostgREST to reload its
+-- configuration (the list of schemas) and its schema cache, when the
+-- transaction commits.
+CREATE FUNCTION @extschema@._http_reload()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_notify('pgrst', 'reload config');
+	PERFORM pg_notify('pgrst', 'reload schema');
+	RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._http_reload() FROM PUBLIC;
+CREATE TRIGGER data_schemas_http_reload
+	AFTER INSERT OR UPDATE OR DELETE ON @extschema@.data_schemas
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._http_reload();
+
+-- A postgrest.conf for this database, for operators.
+CREATE FUNCTION @extschema@.http_config(server_port integer DEFAULT 3000)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	socket text := current_setting('unix_socket_directories');
+	port text := current_setting('port');
+	hs text;
+	other text;
+BEGIN
+	PERFORM @extschema@._require_operator('print the PostgREST configuration');
+	IF server_port IS NULL OR server_port NOT BETWEEN 1 AND 65535 THEN
+		RAISE EXCEPTION 'server_port must be between 1 and 65535'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT string_agg(k.kid, ', ' ORDER BY k.kid) FILTER (WHERE k.alg LIKE 'HS%'),
+		   string_agg(k.kid, ', ' ORDER BY k.kid) FILTER (WHERE k.alg NOT LIKE 'HS%')
+	INTO hs, other
+	FROM @extschema@.jwt_keys k WHERE k.retired_at IS NULL;
+	RETURN concat_ws(E'\n',
+		'# postgrest.conf for database ' || quote_ident(current_database()) || ', from tracker.http_config()',
+		'# The authenticator logs in and switches to tracker_anon or tracker_user per request.',
+		'# Make it able to log in once: ALTER ROLE tracker_authenticator LOGIN PASSWORD ''...'';',
+		format('db-uri = "postgresql://tracker_authenticator@/%s?host=%s&port=%s"',
+			   current_database(), split_part(socket, ',', 1), port),
+		'# db-schemas is set by db-pre-config from the registry: the pool, then every silo',
+		'db-schemas = "tracker_pool"',
+		'db-config = true',
+		'db-pre-config = "tracker.http_pre_config"',
+		'db-pre-request = "tracker.http_pre_request"',
+		'db-anon-role = "tracker_anon"',
+		'db-channel-enabled = true',
+		'db-extra-search-path = "public"',
+		'server-port = ' || server_port,
+		'openapi-mode = "follow-privileges"',
+		'jwt-role-claim-key = ".role"',
+		'# PostgREST checks signatures before tracker does; give it the keys tracker verifies with:',
+		CASE WHEN other IS NOT NULL THEN
+			'#   the public keys (' || other || ') are in SELECT tracker.http_jwks(); save it to jwks.json' END,
+		CASE WHEN hs IS NOT NULL THEN
+			'#   the HMAC secrets (' || hs || ') are never printed: put each in the JWKS as {"kty": "oct", "k": "<base64url secret>", "kid": ..., "alg": ...}' END,
+		'jwt-secret = "@jwks.json"',
+		'jwt-secret-is-base64 = false');
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.http_config(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.http_config(integer) TO tracker_operator;
+COMMENT ON FUNCTION @extschema@.http_config(integer) IS
+'A postgrest.conf for this database (operators only): roles, pre-request, pre-config, profiles and JWT settings. No key material.';
+
+CREATE FUNCTION @extschema@._key_public_jwk(alg text, material bytea)
+RETURNS jsonb
+LANGUAGE C STRICT IMMUTABLE
+AS 'MODULE_PATHNAME', 'tracker_key_public_jwk';
+REVOKE ALL ON FUNCTION @extschema@._key_public_jwk(text, bytea) FROM PUBLIC;
+
+-- What PostgREST must be given to check signatures as tracker does: every
+-- active public key, as a JWKS.  HMAC secrets are not in it.
+CREATE FUNCTION @extschema@.http_jwks()
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._require_operator('export the public keys');
+	RETURN (SELECT jsonb_build_object('keys', coalesce(jsonb_agg(
+				   @extschema@._key_public_jwk(k.alg, k.material)
+					   || jsonb_build_object('kid', k.kid, 'alg', k.alg, 'use', 'sig')
+				   ORDER BY k.kid), '[]'))
+			FROM @extschema@.jwt_keys k
+			WHERE k.retired_at IS NULL AND k.alg NOT LIKE 'HS%');
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.http_jwks() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.http_jwks() TO tracker_operator;
+COMMENT ON FUNCTION @extschema@.http_jwks() IS
+'The active public keys (RSA and EC) as a JWKS, for PostgREST''s jwt-secret; HMAC secrets are never exported.';
 
 -- Every data schema that 1.0 made is at version 1 of the definition.  Once
 -- this update commits, a background worker brings them to the current

@@ -143,6 +143,15 @@ SELECT tracker.current_subject() AS subject, tracker.current_teams() AS teams,
 SELECT count(*) AS issues_uma_sees FROM tracker_pool.issues;
 SELECT count(*) AS comments_uma_sees FROM tracker_pool.comments;
 INSERT INTO tracker_pool.issues (title) VALUES ('hostile three');
+-- her request as PostgREST makes it (docs/http.md): the pre-request reads the
+-- token from request.headers, and the data schema's functions serve /rpc/
+SET search_path = pg_catalog;
+SELECT set_config('request.headers', json_build_object('authorization', 'Bearer ' || :'uma')::text, false) IS NOT NULL AS headers;
+SET search_path = tracker_pool, regress_evil, pg_catalog, public;
+SELECT tracker.http_pre_request();
+SET search_path = regress_evil, pg_catalog, tracker_pool, public;
+SELECT role FROM tracker_pool.me();
+RESET request.headers;
 -- a silo's super admin
 SET search_path = regress_evil, pg_catalog, public;
 SELECT tracker.authenticate(:'vic') IS NOT NULL AS vic;
@@ -193,6 +202,10 @@ SELECT tracker.retire_key('hd', '1 hour') IS NOT NULL AS retiring;
 \set jwks `cat test/keys/test-only-jwks.json`
 SELECT tracker.import_jwks(:'jwks') AS imported;
 SELECT tracker.rename_silo('b0000000-0000-4000-8000-00000000000b', 'regress_vault') AS renamed;
+SELECT tracker.http_pre_config() IS NULL AS pre_config,
+	   current_setting('pgrst.db_schemas') LIKE 'tracker_pool, regress_vault, silo\_%' AS exposed;
+SELECT tracker.http_config() LIKE '%db-pre-request = "tracker.http_pre_request"%' AS configured;
+SELECT jsonb_array_length(tracker.http_jwks() -> 'keys') AS public_keys;
 SELECT (tracker.tier_defaults('premium')).max_users AS premium_users;
 SET client_min_messages = warning;
 RESET ROLE;

@@ -158,7 +158,8 @@ SELECT pg_temp.try(format('UPDATE comments SET issue_id = %L WHERE content = %L'
 SELECT pg_temp.try($$UPDATE comments SET created_at = now() - interval '1 day' WHERE content = 'J: second thoughts'$$);
 -- refused: a mention outside the tenant (23503)
 SELECT pg_temp.try(format('UPDATE comments SET mentions = ARRAY[%L]::uuid[] WHERE content = %L', :'lisa_id', 'J: second thoughts'));
--- another author's comment is not there to edit, even for an admin
+-- another author's comment in sight is refused, even for an admin (42501:
+-- an HTTP client gets 403, not a silent success that changed nothing)
 SELECT pg_temp.try($$UPDATE comments SET content = 'J: hijacked' WHERE content = 'A: looking into it'$$);
 SELECT tracker.authenticate(:'ada') IS NOT NULL AS ada;
 SELECT pg_temp.try($$UPDATE comments SET content = 'A: rewritten' WHERE content = 'J: second thoughts'$$);
@@ -211,8 +212,10 @@ SET ROLE regress_comments_app;
 SELECT tracker.authenticate(:'ada') IS NOT NULL AS ada;
 SELECT tracker.current_member_role();
 SELECT * FROM pg_temp.comments();
--- (an update naming no column reaches only her public comment)
+-- (an update naming no column is refused while others' comments are in
+-- sight; limited to her own, it reaches only her public comment)
 SELECT pg_temp.try($$UPDATE comments SET content = 'A: edited blind'$$);
+SELECT pg_temp.try($$UPDATE comments SET content = 'A: edited blind' WHERE author_id = tracker.current_user_id()$$);
 SELECT pg_temp.try(format('INSERT INTO comments (issue_id, content, internal) VALUES (%L, %L, true)', :'tech1', 'A: internal again'));
 RESET ROLE;
 SELECT tracker.set_user_role(:'ada_id', 'admin', :'ts');

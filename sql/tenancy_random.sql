@@ -1360,7 +1360,11 @@ BEGIN
 	IF NOT a.auth THEN
 		RETURN rr.refuse(p, '{28000}');
 	END IF;
-	-- others' comments are not the actor's to edit: they are left alone
+	-- others' comments in sight are not the actor's to edit: the statement
+	-- is refused; with none, the actor's own are edited
+	IF EXISTS (SELECT 1 FROM rr.o_comments(a) c WHERE c.vis AND c.author_id <> a.uid) THEN
+		RETURN rr.refuse(p, '{42501}');
+	END IF;
 	ids := ARRAY(SELECT c.id FROM rr.o_comments(a) c WHERE c.vis AND c.author_id = a.uid ORDER BY c.id);
 	RETURN rr.succeed(p, cardinality(ids), jsonb_build_object('t', 'comment_upd', 'ids', rr.jids(ids),
 															  'set', f));

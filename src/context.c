@@ -621,23 +621,15 @@ is_abandoned(const char *token)
 	return false;
 }
 
-PG_FUNCTION_INFO_V1(tracker_authenticate);
-
 /*
- * tracker.authenticate(token text, local boolean DEFAULT false) RETURNS jsonb
+ * Verify a token (or find it verified) and make it the session's context, or
+ * with local the transaction's; raises 28000 (or PT429) as
+ * tracker.authenticate() does, and leaves no context of the token then.
  */
-Datum
-tracker_authenticate(PG_FUNCTION_ARGS)
+void
+context_authenticate(const char *token, bool local)
 {
-	char	   *token;
-	bool		local = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
 	ContextEntry *entry;
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-				 errmsg("no token was given")));
-	token = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	PG_TRY();
 	{
@@ -668,8 +660,24 @@ tracker_authenticate(PG_FUNCTION_ARGS)
 	tracker_token_changed = false;
 	checked_lxid = MyProc->lxid;
 	checked_local = invalidation_local();
+}
 
-	PG_RETURN_JSONB_P(DatumGetJsonbPCopy(JsonbPGetDatum(entry->claims)));
+PG_FUNCTION_INFO_V1(tracker_authenticate);
+
+/*
+ * tracker.authenticate(token text, local boolean DEFAULT false) RETURNS jsonb
+ */
+Datum
+tracker_authenticate(PG_FUNCTION_ARGS)
+{
+	bool		local = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("no token was given")));
+	context_authenticate(text_to_cstring(PG_GETARG_TEXT_PP(0)), local);
+	PG_RETURN_JSONB_P(DatumGetJsonbPCopy(JsonbPGetDatum(current->claims)));
 }
 
 PG_FUNCTION_INFO_V1(tracker_current_tenant);

@@ -27,6 +27,14 @@ typedef struct TenantContext
 } TenantContext;
 
 
+/*
+ * Verify a token, or find it verified, and make it the session's context
+ * (with local, the transaction's), as tracker.authenticate() does: raises
+ * 28000 for a token that is not good, PT429 when the tenant's quota or rate
+ * limit refuses the call.
+ */
+extern void context_authenticate(const char *token, bool local);
+
 /* The current context, copied into *out; false when there is none. */
 extern bool context_get(TenantContext *out);
 

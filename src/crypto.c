@@ -26,6 +26,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "lib/stringinfo.h"
+
+#include "base64url.h"
 #include "crypto.h"
 
 static const char *const alg_names[] = {
@@ -488,6 +491,73 @@ crypto_describe_pubkey(EVP_PKEY *pkey)
 						strcmp(name, "secp521r1") == 0 ? "P-521" : name);
 	ERR_clear_error();
 	return pstrdup("unknown");
+}
+
+/* A big number as a JWK member: base64url of its bytes, padded to pad */
+static bool
+append_jwk_number(StringInfo buf, const char *member, EVP_PKEY *pkey,
+				  const char *param, int pad)
+{
+	BIGNUM	   *bn = NULL;
+	int			len;
+	unsigned char *bytes;
+	char	   *text;
+
+	if (EVP_PKEY_get_bn_param(pkey, param, &bn) != 1)
+		return false;
+	len = pad > 0 ? pad : BN_num_bytes(bn);
+	bytes = palloc(len);
+	if (BN_bn2binpad(bn, bytes, len) != len)
+	{
+		BN_free(bn);
+		return false;
+	}
+	BN_free(bn);
+	text = palloc(len * 4 / 3 + 4);
+	text[base64url_encode(bytes, len, text)] = '\0';
+	appendStringInfo(buf, ",\"%s\":\"%s\"", member, text);
+	return true;
+}
+
+char *
+crypto_public_jwk(EVP_PKEY *pkey)
+{
+	StringInfoData buf;
+	char		name[64];
+	bool		ok;
+
+	initStringInfo(&buf);
+	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA)
+	{
+		appendStringInfoString(&buf, "{\"kty\":\"RSA\"");
+		ok = append_jwk_number(&buf, "n", pkey, OSSL_PKEY_PARAM_RSA_N, 0) &&
+			append_jwk_number(&buf, "e", pkey, OSSL_PKEY_PARAM_RSA_E, 0);
+	}
+	else if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC &&
+			 EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
+											name, sizeof(name), NULL) == 1)
+	{
+		const char *crv = strcmp(name, "prime256v1") == 0 ? "P-256" :
+			strcmp(name, "secp384r1") == 0 ? "P-384" :
+			strcmp(name, "secp521r1") == 0 ? "P-521" : NULL;
+		int			size = (EVP_PKEY_get_bits(pkey) + 7) / 8;
+
+		if (crv == NULL)
+			ok = false;
+		else
+		{
+			appendStringInfo(&buf, "{\"kty\":\"EC\",\"crv\":\"%s\"", crv);
+			ok = append_jwk_number(&buf, "x", pkey, OSSL_PKEY_PARAM_EC_PUB_X, size) &&
+				append_jwk_number(&buf, "y", pkey, OSSL_PKEY_PARAM_EC_PUB_Y, size);
+		}
+	}
+	else
+		ok = false;
+	ERR_clear_error();
+	if (!ok)
+		return NULL;
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
 }
 
 void

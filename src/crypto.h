@@ -70,6 +70,9 @@ extern EVP_PKEY *crypto_ec_from_jwk(const char *crv,
 extern const char *crypto_check_pubkey(EVP_PKEY *pkey, JwsAlg alg);
 extern unsigned char *crypto_pubkey_to_der(EVP_PKEY *pkey, int *len);
 extern char *crypto_describe_pubkey(EVP_PKEY *pkey);
+
+/* The public JWK of an RSA or EC key (kty and its numbers), or NULL */
+extern char *crypto_public_jwk(EVP_PKEY *pkey);
 extern void crypto_sha256(const void *data, size_t len, unsigned char out[32]);
 
 #endif

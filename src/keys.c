@@ -440,3 +440,31 @@ tracker_key_describe(PG_FUNCTION_ARGS)
 	EVP_PKEY_free(pkey);
 	PG_RETURN_TEXT_P(cstring_to_text(desc));
 }
+
+PG_FUNCTION_INFO_V1(tracker_key_public_jwk);
+
+/*
+ * tracker._key_public_jwk(alg, material) RETURNS jsonb: the public JWK of an
+ * RSA or EC key (kty, n and e, or crv, x and y); NULL for an HMAC secret,
+ * which is never shown.
+ */
+Datum
+tracker_key_public_jwk(PG_FUNCTION_ARGS)
+{
+	JwsAlg		alg = checked_alg(PG_GETARG_TEXT_PP(0));
+	bytea	   *material = PG_GETARG_BYTEA_PP(1);
+	EVP_PKEY   *pkey;
+	char	   *jwk;
+
+	if (JWS_IS_HMAC(alg))
+		PG_RETURN_NULL();
+	pkey = crypto_pubkey_from_der((unsigned char *) VARDATA_ANY(material),
+								  VARSIZE_ANY_EXHDR(material));
+	if (pkey == NULL)
+		PG_RETURN_NULL();
+	jwk = crypto_public_jwk(pkey);
+	EVP_PKEY_free(pkey);
+	if (jwk == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(jwk)));
+}

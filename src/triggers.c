@@ -425,6 +425,9 @@ tracker_comments_write(PG_FUNCTION_ARGS)
 
 		row_open(&old, td->tg_relation, td->tg_trigtuple);
 		row_open(&row, td->tg_relation, td->tg_newtuple);
+		/* the policy lets a visible comment through, to say no here */
+		if (!uuid_is(&old, "author_id", &ctx.user_id))
+			DENY(errmsg("permission denied: only its author can edit a comment"));
 		for (int i = 0; i < lengthof(fixed); i++)
 			if (!same(&old, &row, fixed[i]))
 				DENY(errmsg("permission denied: only the content and mentions of a comment can change"));

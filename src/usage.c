@@ -76,7 +76,6 @@
 #define WRITER_IDLE_ROUNDS 3	/* rounds with nothing to write before it stops */
 #define SLOT_IDLE_SECONDS 60	/* a written slot unused this long may go */
 
-#define ERRCODE_TOO_MANY_REQUESTS MAKE_SQLSTATE('P','T','4','2','9')
 
 typedef struct UsageKey
 {
@@ -311,6 +310,15 @@ slot_count(UsageSlot *slot, const UsageLimits *limits, TimestampTz now, double *
 
 static void start_writer(void);
 
+/* How long the last refusal of this backend asked its caller to wait */
+static double refused_retry_after = 0;
+
+double
+usage_retry_after(void)
+{
+	return refused_retry_after;
+}
+
 void
 usage_count_call(const pg_uuid_t *tenant, const UsageLimits *limits)
 {
@@ -365,12 +373,15 @@ usage_count_call(const pg_uuid_t *tenant, const UsageLimits *limits)
 	LWLockRelease(lock);
 
 	if (verdict == CALL_RATE_LIMITED)
+	{
+		refused_retry_after = Max(wait, 0.001);
 		ereport(ERROR,
 				(errcode(ERRCODE_TOO_MANY_REQUESTS),
 				 errmsg("rate limit exceeded: %d requests per second", limits->requests_per_second),
 				 errdetail("limit=requests_per_second; retry_after=%.3f", Max(wait, 0.001)),
 				 errhint("Retry after %.3f seconds, or ask an operator to raise the tenant's requests_per_second or request_burst.",
 						 Max(wait, 0.001))));
+	}
 	if (verdict == CALL_OVER_QUOTA)
 	{
 		int			y,
@@ -381,6 +392,8 @@ usage_count_call(const pg_uuid_t *tenant, const UsageLimits *limits)
 		/* the first day of the next month, in ISO form whatever DateStyle says */
 		j2date(first_day_of_month(month + 1) + POSTGRES_EPOCH_JDATE, &y, &m, &d);
 		snprintf(resets, sizeof(resets), "%04d-%02d-%02d", y, m, d);
+		refused_retry_after =
+			(double) ((int64) (first_day_of_month(month + 1)) * USECS_PER_DAY - now) / USECS_PER_SEC;
 
 		ereport(ERROR,
 				(errcode(ERRCODE_TOO_MANY_REQUESTS),

@@ -11,6 +11,9 @@
 
 #include "utils/uuid.h"
 
+/* The SQLSTATE of a refused call: PostgREST answers a PTxyz code with status xyz */
+#define ERRCODE_TOO_MANY_REQUESTS MAKE_SQLSTATE('P','T','4','2','9')
+
 /* A tenant's limits on API calls; 0 means none */
 typedef struct UsageLimits
 {
@@ -29,5 +32,11 @@ extern void usage_init(void);
  * or with tracker.count_usage off.
  */
 extern void usage_count_call(const pg_uuid_t *tenant, const UsageLimits *limits);
+
+/*
+ * Seconds the last PT429 of this backend asked to wait: until the rate
+ * limit has room again, or until the monthly quota resets.
+ */
+extern double usage_retry_after(void);
 
 #endif

@@ -224,14 +224,19 @@ BEGIN
 		EXECUTE format('DROP TRIGGER %I ON %I.%I', r.name, schema, r.relname);
 	END LOOP;
 
+	-- PostgREST's OpenAPI output takes its title from the first line
 	EXECUTE format('COMMENT ON SCHEMA %I IS %L', schema,
-				   'tracker data schema: tenant rows under forced row-level security.');
+				   E'tracker data schema: tenant rows under forced row-level security.\n'
+				   'One tenant''s issue tracker, or many tenants'' in the pool. Every request carries its '
+				   'user''s token (Authorization: Bearer); each user sees and changes only what their role '
+				   'allows in their own tenant.');
 	EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', schema);
 	EXECUTE format('GRANT USAGE ON SCHEMA %I TO tracker_user, tracker_operator', schema);
 	FOREACH e IN ARRAY @extschema@._data_schema_entities()
 	LOOP
 		EXECUTE format('SELECT @extschema@.%I($1)', '_data_' || e || '_rules') USING schema;
 	END LOOP;
+	PERFORM @extschema@._data_api(schema);
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@._apply_data_schema_rules(name) FROM PUBLIC;

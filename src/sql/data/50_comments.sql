@@ -60,9 +60,10 @@ CREATE POLICY comments_create ON %1$I.comments FOR INSERT TO tracker_user
 -- An UPDATE that reads no column is not filtered by the SELECT policy, so
 -- this one repeats the visibility rule: an author whose issue is out of
 -- sight, or who lost the role that wrote an internal note, cannot edit it.
+-- Someone else's comment in sight is let through, for the comment trigger
+-- to refuse with 42501 (an HTTP client gets 403, not a silent no-op).
 CREATE POLICY comments_edit ON %1$I.comments FOR UPDATE TO tracker_user
 	USING (tenant_id = @extschema@.current_tenant()
-		   AND author_id = @extschema@.current_user_id()
 		   AND @extschema@.comment_readable(tenant_id, issue_id, internal))
 	WITH CHECK (tenant_id = @extschema@.current_tenant()
 				AND author_id = @extschema@.current_user_id());
