@@ -2109,6 +2109,8 @@ BEGIN
 END
 $roles$;
 GRANT tracker_anon, tracker_user TO tracker_authenticator;
+-- its own privileges: the functions of db-pre-config, nothing else
+GRANT USAGE ON SCHEMA @extschema@ TO tracker_authenticator;
 COMMENT ON ROLE tracker_authenticator IS
 'What PostgREST logs in as: it can switch only to tracker_anon and tracker_user. Make it LOGIN with a password to use it.';
 

@@ -24,6 +24,7 @@ TRACKER_PACKAGES=(
     make
     gcc
     libipc-run-perl
+    libdbd-pg-perl
     python3
     python3-jwt
     python3-cryptography

@@ -340,7 +340,9 @@ sub read_sql
 	my $range = '';
 	if (defined $q{limit})
 	{
-		$range = ' LIMIT $' . ++$n . ' OFFSET $' . ++$n;
+		my ($l, $o) = ($n + 1, $n + 2);
+		$n += 2;
+		$range = " LIMIT \$$l OFFSET \$$o";
 		push @params, $q{limit}, $q{offset} // 0;
 	}
 	my $sql = qq{WITH pgrst_source AS ( SELECT $select FROM \@SCHEMA\@."$t"$join$where $order$range ) };
