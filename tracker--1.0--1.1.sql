@@ -2124,6 +2124,20 @@ GRANT EXECUTE ON FUNCTION @extschema@.http_pre_request() TO tracker_anon, tracke
 COMMENT ON FUNCTION @extschema@.http_pre_request() IS
 'PostgREST''s db-pre-request: verifies the request''s bearer token (from request.headers, never from request.jwt.claims) with tracker''s keys and rules and makes it the transaction''s context; answers 401, 403 or 429 the way PostgREST documents for raised errors.';
 
+-- Whether a silo is named after its tenant, as 1.0 named silos: PostgREST
+-- lists the schemas it exposes to anyone who asks for another, so such a
+-- silo is not exposed until tracker.rename_silo() gives it a random name.
+CREATE FUNCTION @extschema@._http_named_after_tenant(schema name)
+RETURNS boolean
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT 1 FROM @extschema@.tenants t
+				   WHERE 'tenant_' || replace(t.slug, '-', '_') = schema)
+$$;
+REVOKE ALL ON FUNCTION @extschema@._http_named_after_tenant(name) FROM PUBLIC;
+
 -- The schemas PostgREST exposes: the pool first (the default profile), then
 -- every silo, by name.
 CREATE FUNCTION @extschema@.http_schemas()
@@ -2137,6 +2151,7 @@ AS $$
 					  ORDER BY d.schema_name <> 'tracker_pool', d.schema_name)
 	FROM @extschema@.data_schemas d
 	WHERE EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = d.schema_name)
+	  AND NOT @extschema@._http_named_after_tenant(d.schema_name)
 $$;
 REVOKE ALL ON FUNCTION @extschema@.http_schemas() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.http_schemas() TO tracker_operator, tracker_authenticator;
@@ -2188,6 +2203,7 @@ DECLARE
 	port text := current_setting('port');
 	hs text;
 	other text;
+	hidden bigint;
 BEGIN
 	PERFORM @extschema@._require_operator('print the PostgREST configuration');
 	IF server_port IS NULL OR server_port NOT BETWEEN 1 AND 65535 THEN
@@ -2197,7 +2213,9 @@ BEGIN
 	SELECT string_agg(k.kid, ', ' ORDER BY k.kid) FILTER (WHERE k.alg LIKE 'HS%'),
 		   string_agg(k.kid, ', ' ORDER BY k.kid) FILTER (WHERE k.alg NOT LIKE 'HS%')
 	INTO hs, other
-	FROM @extschema@.jwt_keys k WHERE k.retired_at IS NULL;
+	FROM @extschema@.jwt_keys k WHERE k.retired_at IS NULL OR k.retired_at > now();
+	SELECT count(*) INTO hidden FROM @extschema@.data_schemas d
+	WHERE @extschema@._http_named_after_tenant(d.schema_name);
 	RETURN concat_ws(E'\n',
 		'# postgrest.conf for database ' || quote_ident(current_database()) || ', from tracker.http_config()',
 		'# The authenticator logs in and switches to tracker_anon or tracker_user per request.',
@@ -2205,6 +2223,10 @@ BEGIN
 		format('db-uri = "postgresql://tracker_authenticator@/%s?host=%s&port=%s"',
 			   current_database(), split_part(socket, ',', 1), port),
 		'# db-schemas is set by db-pre-config from the registry: the pool, then every silo',
+		CASE WHEN hidden > 0 THEN
+			'#   ' || hidden || ' silo(s) named after their tenant (made by 1.0) are not exposed, since PostgREST '
+			'shows the list to anyone; give them random names first: SELECT tracker.rename_silo(id) FROM tracker.tenants '
+			'WHERE data_schema = ''tenant_'' || replace(slug, ''-'', ''_'');' END,
 		'db-schemas = "tracker_pool"',
 		'db-config = true',
 		'db-pre-config = "tracker.http_pre_config"',
@@ -2236,7 +2258,8 @@ AS 'MODULE_PATHNAME', 'tracker_key_public_jwk';
 REVOKE ALL ON FUNCTION @extschema@._key_public_jwk(text, bytea) FROM PUBLIC;
 
 -- What PostgREST must be given to check signatures as tracker does: every
--- active public key, as a JWKS.  HMAC secrets are not in it.
+-- public key tracker accepts (a retired key in its grace period included),
+-- as a JWKS.  HMAC secrets are not in it.
 CREATE FUNCTION @extschema@.http_jwks()
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -2251,7 +2274,7 @@ BEGIN
 					   || jsonb_build_object('kid', k.kid, 'alg', k.alg, 'use', 'sig')
 				   ORDER BY k.kid), '[]'))
 			FROM @extschema@.jwt_keys k
-			WHERE k.retired_at IS NULL AND k.alg NOT LIKE 'HS%');
+			WHERE (k.retired_at IS NULL OR k.retired_at > now()) AND k.alg NOT LIKE 'HS%');
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.http_jwks() FROM PUBLIC;

@@ -10,8 +10,9 @@ SET client_min_messages = warning;
 \echo
 \echo '== 1. Install tracker and register a signing key (operators only; the secret is never shown)'
 CREATE EXTENSION tracker;
-SELECT tracker.add_key('demo-hs256', 'HS256',
-                       replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''));
+-- the operator's secret, kept in a psql variable (jwks.json for PostgREST, below, is made from it)
+SELECT replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '') AS demo_secret \gset
+SELECT tracker.add_key('demo-hs256', 'HS256', :'demo_secret');
 SELECT kid, alg, key_type, active FROM tracker.list_keys();
 
 \echo
@@ -31,6 +32,7 @@ SELECT slug, name, tier, max_users, key_prefix, data_schema FROM tracker.tenants
 CREATE TEMP TABLE demo_tokens AS
 SELECT u.subject, t.slug,
        tracker.sign_token(jsonb_build_object('sub', u.subject, 'tenant_id', u.tenant_id,
+                                             'role', 'tracker_user',  -- the database role PostgREST switches to
                                              'exp', extract(epoch FROM now() + interval '8 hours')::bigint),
                           'demo-hs256') AS token
 FROM tracker_pool.users u JOIN tracker.tenants t ON t.id = u.tenant_id;
@@ -173,6 +175,32 @@ RESET ROLE;
 \echo '-- and raises it back to the tier''s; every change is in the audit'
 SELECT tracker.reset_tenant_limits(id) FROM tracker.tenants WHERE slug = 'techstart';
 SELECT actor, action, details FROM tracker.operator_audit ORDER BY id;
+
+\echo
+\echo '== 8. HTTP through PostgREST (docs/http.md): the same tenants, the same rules, over REST'
+\echo '-- PostgREST logs in as tracker_authenticator; this demo lets it in without a password (local trust)'
+ALTER ROLE tracker_authenticator LOGIN;
+\echo '-- the postgrest.conf for this database, and the jwks.json it points to, written beside this script:'
+\echo '-- (jwks.json holds the HMAC secret: the operator writes it; tracker.http_jwks() exports only public keys)'
+\pset format unaligned
+\pset tuples_only on
+\o postgrest.conf
+SELECT tracker.http_config();
+\o jwks.json
+SELECT jsonb_build_object('keys', jsonb_build_array(jsonb_build_object(
+           'kty', 'oct', 'kid', 'demo-hs256', 'alg', 'HS256',
+           'k', rtrim(translate(encode(convert_to(:'demo_secret', 'UTF8'), 'base64'), E'+/\n', '-_'), '='))));
+\o
+\! echo "   $(pwd)/postgrest.conf and $(pwd)/jwks.json; start PostgREST there: postgrest postgrest.conf"
+\! grep -v '^#' postgrest.conf | sed 's/^/   /'
+\echo '-- then, once PostgREST runs, each seed user over HTTP:'
+SELECT format('curl -s "localhost:3000/issues?select=key,title,status,priority&order=created_at.desc" -H "Authorization: Bearer %s"   # %s (%s)',
+              token, subject, slug)
+FROM demo_tokens ORDER BY slug DESC, subject;
+SELECT format('curl -s localhost:3000/rpc/me -H "Authorization: Bearer %s"   # %s: who the token says she is', token, subject)
+FROM demo_tokens WHERE subject = 'lisa@devcorp.com';
+\pset tuples_only off
+\pset format aligned
 
 \echo
 \echo '== Ready tokens for the demo users (valid 8 hours). Connect as demo_app (see below), then:'

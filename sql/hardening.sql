@@ -148,7 +148,9 @@ INSERT INTO tracker_pool.issues (title) VALUES ('hostile three');
 SET search_path = pg_catalog;
 SELECT set_config('request.headers', json_build_object('authorization', 'Bearer ' || :'uma')::text, false) IS NOT NULL AS headers;
 SET search_path = tracker_pool, regress_evil, pg_catalog, public;
+SET ROLE tracker_user;  -- the role PostgREST switches to; the pre-request accepts no other
 SELECT tracker.http_pre_request();
+SET ROLE regress_hostile;
 SET search_path = regress_evil, pg_catalog, tracker_pool, public;
 SELECT role FROM tracker_pool.me();
 RESET request.headers;

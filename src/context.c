@@ -662,6 +662,15 @@ context_authenticate(const char *token, bool local)
 	checked_local = invalidation_local();
 }
 
+/* The claims of the context that context_authenticate() just made */
+const Jsonb *
+context_claims(void)
+{
+	ContextEntry *entry = resolve();
+
+	return entry == NULL ? NULL : entry->claims;
+}
+
 PG_FUNCTION_INFO_V1(tracker_authenticate);
 
 /*

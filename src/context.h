@@ -8,6 +8,7 @@
 #ifndef TRACKER_CONTEXT_H
 #define TRACKER_CONTEXT_H
 
+#include "utils/jsonb.h"
 #include "utils/uuid.h"
 
 #include "registry.h"
@@ -34,6 +35,12 @@ typedef struct TenantContext
  * limit refuses the call.
  */
 extern void context_authenticate(const char *token, bool local);
+
+/*
+ * The claims of the current context's token, or NULL when there is none;
+ * valid until the next call of a context function.
+ */
+extern const Jsonb *context_claims(void);
 
 /* The current context, copied into *out; false when there is none. */
 extern bool context_get(TenantContext *out);

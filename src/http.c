@@ -42,6 +42,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 
 #include "context.h"
 #include "usage.h"
@@ -205,6 +206,8 @@ authenticate_request(const char *token)
 		 */
 		MemoryContextSwitchTo(caller);
 		error = CopyErrorData();
+		if (error->message == NULL)
+			error->message = pstrdup("the token was refused");
 		if (error->sqlerrcode == ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION)
 		{
 			FlushErrorState();
@@ -228,6 +231,51 @@ authenticate_request(const char *token)
 	PG_END_TRY();
 }
 
+/* Whether two JSON values are the same string, or the same number */
+static bool
+same_value(JsonbValue *a, JsonbValue *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	if (a->type != b->type)
+		return false;
+	if (a->type == jbvString)
+		return a->val.string.len == b->val.string.len &&
+			memcmp(a->val.string.val, b->val.string.val, a->val.string.len) == 0;
+	if (a->type == jbvNumeric)
+		return DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(a->val.numeric),
+												NumericGetDatum(b->val.numeric)));
+	return false;
+}
+
+/*
+ * Whether the claims PostgREST checked (request.jwt.claims) are those of the
+ * token tracker verified.  PostgREST checks the first Authorization header
+ * of a request and puts the last one in request.headers: with two, its
+ * checks (its keys, jwt-aud) would have passed another token than the one
+ * that counts.  A token is told apart by its subject, times and id.
+ */
+static bool
+claims_agree(void)
+{
+	static const char *const members[] = {"sub", "exp", "iat", "nbf", "jti"};
+	const char *text = GetConfigOption("request.jwt.claims", true, false);
+	const Jsonb *verified = context_claims();
+	Jsonb	   *checked;
+
+	if (text == NULL || text[0] == '\0')
+		return true;			/* not PostgREST: nothing was checked before */
+	checked = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+	if (verified == NULL || !JB_ROOT_IS_OBJECT(checked))
+		return false;
+	for (int i = 0; i < lengthof(members); i++)
+		if (!same_value(getKeyJsonValueFromContainer(&checked->root, members[i], strlen(members[i]), NULL),
+						getKeyJsonValueFromContainer((JsonbContainer *) &verified->root, members[i],
+													 strlen(members[i]), NULL)))
+			return false;
+	return true;
+}
+
 PG_FUNCTION_INFO_V1(tracker_http_pre_request);
 
 /*
@@ -239,22 +287,36 @@ tracker_http_pre_request(PG_FUNCTION_ARGS)
 	char	   *schema = requested_schema();
 	char	   *token = bearer_token();
 	TenantContext ctx;
-	Oid			user_role = get_role_oid("tracker_user", false);
 
+	/*
+	 * A request runs as exactly tracker_anon or tracker_user: a PostgREST
+	 * that could switch to another role (a superuser, a role that bypasses
+	 * row-level security) would let a token's role claim choose it.
+	 */
 	if (token == NULL)
+	{
+		if (GetUserId() != get_role_oid("tracker_anon", false))
+			respond(500, NULL, "42501", "a request without a token must run as tracker_anon", NULL,
+					"Set PostgREST's db-anon-role to \"tracker_anon\".");
 		PG_RETURN_VOID();		/* anonymous: no context, nothing to see */
+	}
 
 	authenticate_request(token);
 
 	/*
 	 * PostgREST switched to the role its configuration found in the token;
-	 * without tracker_user the request could read nothing, so say why now.
+	 * any other than tracker_user is refused, and a token without one (run
+	 * as tracker_anon) could read nothing, so say why now.
 	 */
-	if (!has_privs_of_role(GetUserId(), user_role))
+	if (GetUserId() != get_role_oid("tracker_user", false))
 		unauthorized("invalid_token",
 					 "the token does not name the database role tracker_user",
 					 "PostgREST switches to the role in the claim its jwt-role-claim-key names; "
 					 "tokens for tracker must carry \"tracker_user\" there.");
+	if (!claims_agree())
+		unauthorized("invalid_request",
+					 "the request carries more than one token",
+					 "Send one Authorization header.");
 
 	if (!context_get(&ctx))
 		elog(ERROR, "no context after a successful authentication");

@@ -86,6 +86,19 @@ prewarm() {
                   AND c.relkind IN ('r', 'i')" -c "CHECKPOINT" >/dev/null
 }
 
+# pgbench_stats PREFIX FROM: per script, over the transactions of the pgbench logs
+# PREFIX.* that ended after FROM (epoch seconds): "script count seconds
+# mean_us p50_us p99_us"
+pgbench_stats() {
+    cat "$1".[0-9]* | awk -v from="$2" '{t = $5 + $6 / 1e6; if (t > from) printf "%d %d %.6f\n", $4, $3, t}' |
+    sort -k1,1n -k2,2n |
+    awk '{k = $1; n[k]++; s[k] += $2; a[k, n[k]] = $2
+          if (!(k in lo) || $3 < lo[k]) lo[k] = $3; if ($3 > hi[k]) hi[k] = $3}
+        function at(k, q,    i) {i = int(n[k] * q + 0.5); if (i < 1) i = 1; return a[k, i]}
+        END {for (k in n) printf "%d %d %.3f %.1f %d %d\n", k, n[k], hi[k] - lo[k], s[k] / n[k], at(k, 0.5), at(k, 0.99)}' |
+    sort -n
+}
+
 # median: of the numbers on standard input, one a line
 median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
@@ -103,9 +116,9 @@ machine_lines() {
 splice_report() {
     local file=$1 report=$2 marker=$3
     if [ -f "$file" ] && grep -q "<!-- $marker -->" "$file"; then
-        awk -v f="$report" -v open="<!-- $marker -->" -v close="<!-- /$marker -->" '
-            $0 == open {while ((getline l < f) > 0) print l; skip = 1; next}
-            $0 == close {skip = 0; next}
+        awk -v f="$report" -v first="<!-- $marker -->" -v last="<!-- /$marker -->" '
+            $0 == first {while ((getline l < f) > 0) print l; skip = 1; next}
+            $0 == last {skip = 0; next}
             !skip' "$file" > "$file.new" && mv "$file.new" "$file"
     else
         cat "$report" >> "$file"

@@ -105,19 +105,6 @@ while read -r name count; do
     COUNTS+=(-D "n_$name=$count")
 done < <(psql_su -At -F ' ' -c "SELECT class || '_' || grp, count(*) FROM bench.draw GROUP BY 1 ORDER BY 1")
 
-# stats PREFIX FROM: per script, over the transactions of the pgbench logs
-# PREFIX.* that ended after FROM (epoch seconds): "script count seconds
-# mean_us p50_us p99_us"
-stats() {
-    cat "$1".[0-9]* | awk -v from="$2" '{t = $5 + $6 / 1e6; if (t > from) printf "%d %d %.6f\n", $4, $3, t}' |
-    sort -k1,1n -k2,2n |
-    awk '{k = $1; n[k]++; s[k] += $2; a[k, n[k]] = $2
-          if (!(k in lo) || $3 < lo[k]) lo[k] = $3; if ($3 > hi[k]) hi[k] = $3}
-        function at(k, q,    i) {i = int(n[k] * q + 0.5); if (i < 1) i = 1; return a[k, i]}
-        END {for (k in n) printf "%d %d %.3f %.1f %d %d\n", k, n[k], hi[k] - lo[k], s[k] / n[k], at(k, 0.5), at(k, 0.99)}' |
-    sort -n
-}
-
 for r in $(seq 1 "$ROUNDS"); do
     t0=$(date +%s)
     gens=$(( (SECONDS_PER_RUN + 60) / LIFE + 2 ))
@@ -135,7 +122,7 @@ for r in $(seq 1 "$ROUNDS"); do
         die "pgbench failed in round $r"
     fi
     from=$(awk -v s="$start" -v d="$SECONDS_PER_RUN" 'BEGIN {printf "%.6f", s + d / 4}')
-    stats "$prefix" "$from" > "$OUT/stats.r$r"
+    pgbench_stats "$prefix" "$from" > "$OUT/stats.r$r"
     [ "$(wc -l < "$OUT/stats.r$r")" -eq "$(wc -l < "$OUT/scripts.txt")" ] ||
         die "round $r: some script ran no transaction in the measured part"
 done

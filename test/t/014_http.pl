@@ -186,6 +186,45 @@ is($r->{status}, 401, 'a forged token: 401 from PostgREST');
 	$lax->disconnect;
 }
 
+# Two Authorization headers: PostgREST checks the first and puts the last in
+# request.headers
+{
+	my $two = PostgrestReplay->new(dsn => $dsn, user => 'tracker_authenticator',
+		secret => $secret, schemas => \@schemas);
+	my ($ada_claims) = PostgrestReplay::_check_jwt($two, $tok{ada});
+	no warnings 'redefine';
+	local *PostgrestReplay::_check_jwt = sub { return ($ada_claims, 'tracker_user', undef) };
+	$r = $two->request(method => 'GET', path => '/issues', headers => bearer($tok{uma}),
+		PostgrestReplay::read_sql(table => 'issues', limit => 50, offset => 0));
+	is($r->{status}, 401, 'a request whose checked token is not the one in request.headers: 401');
+	like($r->{body}{message}, qr/more than one token/, '... saying so');
+	$two->disconnect;
+}
+
+# A PostgREST that can switch to more roles than the two (here one that
+# bypasses row-level security): the pre-request runs requests only as
+# tracker_user, with a token, or tracker_anon, without one
+$node->safe_psql('postgres', q{
+	CREATE ROLE regress_bypass NOLOGIN BYPASSRLS;
+	GRANT USAGE ON SCHEMA tracker, tracker_pool TO regress_bypass;
+	GRANT SELECT ON tracker_pool.issues TO regress_bypass;
+	GRANT EXECUTE ON FUNCTION tracker.http_pre_request() TO regress_bypass;
+	GRANT regress_bypass TO tracker_authenticator;});
+{
+	my $loose = PostgrestReplay->new(dsn => $dsn, user => 'tracker_authenticator',
+		secret => $secret, schemas => \@schemas, anon => 'regress_bypass');
+	my $bypass_token = mint(claims => encode_json({ sub => 'uma', tenant_id => $acme, role => 'regress_bypass' }));
+	$r = $loose->request(method => 'GET', path => '/issues', headers => bearer($bypass_token),
+		PostgrestReplay::read_sql(table => 'issues', limit => 50, offset => 0));
+	is($r->{status}, 401, "a token whose role claim names a role that bypasses row-level security: 401");
+	$r = $loose->request(method => 'GET', path => '/issues', headers => {},
+		PostgrestReplay::read_sql(table => 'issues', limit => 50, offset => 0));
+	is($r->{status}, 500, 'an anonymous role that is not tracker_anon: 500, no rows');
+	like($r->{body}{hint}, qr/db-anon-role/, '... and the hint says what to fix');
+	$loose->disconnect;
+}
+$node->safe_psql('postgres', q{REVOKE regress_bypass FROM tracker_authenticator});
+
 $node->safe_psql('postgres', q{SELECT tracker.revoke_token('http-revoked-1', NULL)});
 $r = list_issues(bearer($tok{revoked}), limit => 50, offset => 0);
 is($r->{status}, 401, 'a revoked token: 401 from the pre-request');
@@ -253,6 +292,16 @@ $r = $pg->request(method => 'PATCH', path => '/comments', headers => bearer($tok
 		body => { content => 'hijacked' }, filters => [ [ 'id', 'eq', $ada_comment->{id} ] ]));
 is($r->{status}, 403, "PATCH another author's comment: 403");
 like($r->{body}{message}, qr/only its author/, '... saying only its author can edit it');
+
+$r = $pg->request(method => 'POST', path => '/comments', headers => bearer($tok{uma}),
+	PostgrestReplay::insert_sql(table => 'comments', types => types_of('comments'),
+		body => { issue_id => $uma_issue->{id}, content => 'Never mind' }, representation => 1));
+$r = $pg->request(method => 'DELETE', path => '/comments', headers => bearer($tok{uma}),
+	PostgrestReplay::delete_sql(table => 'comments', filters => [ [ 'id', 'eq', $r->{body}[0]{id} ] ]));
+is($r->{status}, 204, 'DELETE /comments of her own comment: 204');
+
+$r = list_issues({ Authorization => 'Basic dW1hOnNlY3JldA==' }, limit => 50, offset => 0);
+is($r->{status}, 401, 'an Authorization header that is not a bearer token: 401');
 
 $r = $pg->request(method => 'DELETE', path => '/issues', headers => bearer($tok{uma}),
 	PostgrestReplay::delete_sql(table => 'issues', filters => [ [ 'id', 'eq', $uma_issue->{id} ] ]));
@@ -374,8 +423,25 @@ for (1 .. 3)
 is($statuses[-1], 429, 'requests beyond the rate limit: 429');
 like($r->{headers}{'retry-after'}, qr/^[1-9]\d*$/, '... with Retry-After in whole seconds');
 is($r->{body}{code}, 'PT429', '... and code PT429');
-# no rate limit for what follows, which is about isolation
+
+# the monthly quota: Retry-After is the time left until the month ends
 $node->safe_psql('postgres', qq{
+	SELECT tracker.set_tenant_limit('$beta', 'request_burst', NULL);
+	SELECT tracker.set_tenant_limit('$beta', 'requests_per_second', NULL);
+	SELECT tracker.set_tenant_limit('$beta', 'api_calls_per_month',
+		(SELECT api_calls_this_month::integer FROM tracker.tenant_usage('$beta')));});
+$r = list_issues(bearer($tok{bob}), limit => 5, offset => 0);
+is($r->{status}, 429, 'a tenant whose monthly quota is used up: 429');
+my $to_month_end = $node->safe_psql('postgres',
+	q{SELECT ceil(extract(epoch FROM date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month' - (now() AT TIME ZONE 'UTC')))});
+ok($r->{headers}{'retry-after'} > 0 && abs($r->{headers}{'retry-after'} - $to_month_end) <= 5,
+	'... with Retry-After until the month ends (UTC)')
+  or diag("Retry-After $r->{headers}{'retry-after'}, month ends in $to_month_end s");
+like($r->{body}{message}, qr/monthly API call quota exceeded/, '... and says which limit');
+
+# no rate limit or quota for what follows, which is about isolation
+$node->safe_psql('postgres', qq{
+	SELECT tracker.set_tenant_limit(id, 'api_calls_per_month', NULL) FROM tracker.tenants WHERE id IN ('$acme', '$beta');
 	SELECT tracker.set_tenant_limit(id, 'request_burst', NULL) FROM tracker.tenants WHERE id IN ('$acme', '$beta');
 	SELECT tracker.set_tenant_limit(id, 'requests_per_second', NULL) FROM tracker.tenants WHERE id IN ('$acme', '$beta');});
 
@@ -459,6 +525,17 @@ my $planted = $node->safe_psql('postgres', qq{
 	SELECT count(*) FROM tracker_pool.issues
 	WHERE title ~ '^w[0-9]' AND reporter_id NOT IN (SELECT id FROM tracker_pool.users WHERE subject IN ('uma', 'bob'))});
 is($planted, '0', "... and every issue created has its client's user as reporter");
+
+# A silo named after its tenant, as 1.0 named them, is not exposed:
+# PostgREST shows its list of schemas to anyone who asks for another
+$node->safe_psql('postgres', qq{SELECT tracker.rename_silo('$plat', 'tenant_plat')});
+is($node->safe_psql('postgres', 'SELECT tracker.http_schemas()'), 'tracker_pool',
+	'a silo named after its tenant is not in the list PostgREST exposes');
+like($node->safe_psql('postgres', 'SELECT tracker.http_config()'), qr/1 silo\(s\) named after their tenant .*rename_silo/,
+	'... and the printed configuration says how to expose it');
+$node->safe_psql('postgres', qq{SELECT tracker.rename_silo('$plat')});
+like($node->safe_psql('postgres', 'SELECT tracker.http_schemas()'), qr/^tracker_pool, silo_[0-9a-f]{12}\z/,
+	'... until it has a random name');
 
 $node->stop;
 done_testing();
