@@ -418,6 +418,14 @@ tracker_key_material(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(result);
 }
 
+/* The public key that a key's stored material (DER) holds, or NULL */
+static EVP_PKEY *
+material_pubkey(bytea *material)
+{
+	return crypto_pubkey_from_der((unsigned char *) VARDATA_ANY(material),
+								  VARSIZE_ANY_EXHDR(material));
+}
+
 PG_FUNCTION_INFO_V1(tracker_key_describe);
 
 /* tracker._key_describe(alg, material): "HMAC secret, 32 bytes", "RSA 2048" */
@@ -432,8 +440,7 @@ tracker_key_describe(PG_FUNCTION_ARGS)
 	if (JWS_IS_HMAC(alg))
 		PG_RETURN_TEXT_P(cstring_to_text(psprintf("HMAC secret, %d bytes",
 												  (int) VARSIZE_ANY_EXHDR(material))));
-	pkey = crypto_pubkey_from_der((unsigned char *) VARDATA_ANY(material),
-								  VARSIZE_ANY_EXHDR(material));
+	pkey = material_pubkey(material);
 	if (pkey == NULL)
 		PG_RETURN_TEXT_P(cstring_to_text("unreadable"));
 	desc = crypto_describe_pubkey(pkey);
@@ -458,8 +465,7 @@ tracker_key_public_jwk(PG_FUNCTION_ARGS)
 
 	if (JWS_IS_HMAC(alg))
 		PG_RETURN_NULL();
-	pkey = crypto_pubkey_from_der((unsigned char *) VARDATA_ANY(material),
-								  VARSIZE_ANY_EXHDR(material));
+	pkey = material_pubkey(material);
 	if (pkey == NULL)
 		PG_RETURN_NULL();
 	jwk = crypto_public_jwk(pkey);

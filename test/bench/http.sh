@@ -149,13 +149,4 @@ MACHINE="$OUT/machine.md"
 
 printf '\n'; cat "$MACHINE"; printf '\n'; cat "$TABLE"
 
-if [ -n "$REPORT" ]; then
-    {
-        printf '<!-- http -->\n'
-        printf '_Measured %s._\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
-        cat "$MACHINE"; printf '\n'; cat "$TABLE"
-        printf '<!-- /http -->\n'
-    } > "$OUT/report.md"
-    splice_report "$REPORT" "$OUT/report.md" http
-    log "results written to $REPORT"
-fi
+if [ -n "$REPORT" ]; then report_to "$REPORT" http "$MACHINE" "$TABLE"; fi

@@ -110,6 +110,20 @@ machine_lines() {
     printf -- '- Settings: %s\n' "$(psql_su -Atc "SELECT string_agg(name || ' = ' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'synchronous_commit', 'max_wal_size', 'work_mem', 'jit', 'max_parallel_workers_per_gather', 'tracker.context_cache_size', 'tracker.shared_context_cache_size')")"
 }
 
+# report_to FILE MARKER MACHINE TABLE: the measurement (when, where: the
+# file MACHINE; what: the file TABLE) between "<!-- MARKER -->" and
+# "<!-- /MARKER -->" in FILE (splice_report)
+report_to() {
+    {
+        printf '<!-- %s -->\n' "$2"
+        printf '_Measured %s._\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+        cat "$3"; printf '\n'; cat "$4"
+        printf '<!-- /%s -->\n' "$2"
+    } > "$OUT/report.md"
+    splice_report "$1" "$OUT/report.md" "$2"
+    log "results written to $1"
+}
+
 # splice_report FILE REPORT MARKER: replaces what lies between the lines
 # "<!-- MARKER -->" and "<!-- /MARKER -->" of FILE with REPORT (a file that
 # starts and ends with those lines), or appends REPORT when FILE has none

@@ -214,13 +214,4 @@ MACHINE="$OUT/machine.md"
 
 printf '\n'; cat "$MACHINE"; printf '\n'; cat "$TABLE"
 
-if [ -n "$REPORT" ]; then
-    {
-        printf '<!-- traffic -->\n'
-        printf '_Measured %s._\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
-        cat "$MACHINE"; printf '\n'; cat "$TABLE"
-        printf '<!-- /traffic -->\n'
-    } > "$OUT/report.md"
-    splice_report "$REPORT" "$OUT/report.md" traffic
-    log "results written to $REPORT"
-fi
+if [ -n "$REPORT" ]; then report_to "$REPORT" traffic "$MACHINE" "$TABLE"; fi
