@@ -66,9 +66,13 @@ $(OBJS): $(wildcard src/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PIECES)
 	cat $^ > $@
 
-.PHONY: test demo
+.PHONY: test test-citus demo
 test:
 	bash test/run
+
+# the Citus suite alone (test/citus), with a Citus installed in this PostgreSQL
+test-citus:
+	bash test/run --citus
 
 demo:
 	bash demo/run
