@@ -24,6 +24,16 @@
  * may rest on rows that are undone, even rows that invalidate nothing
  * when they commit (an inserted user).
  *
+ * A prepared transaction that changed what contexts are made of commits
+ * later, from any session (COMMIT PREPARED; Citus writes its reference
+ * tables that way), when no callback of this backend runs.  So it is
+ * recorded in shared memory when it prepares; while one recorded is still
+ * running, no backend trusts a stamp, and the first to see it ended bumps
+ * the counters (all of them: which tenants it touched is not kept) and
+ * forgets it.  Shared memory does not survive a restart, but prepared
+ * transactions do: until no transaction older than the first of this start
+ * is running, stamps are not trusted either, and then the counters move.
+ *
  * Without shared memory, the trigger queues a relcache invalidation of
  * tracker.jwt_keys (the "anchor"), which PostgreSQL delivers to every
  * backend of the database at commit; the callback here bumps this
@@ -36,10 +46,14 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "access/transam.h"
+#include "storage/procarray.h"
+#include "storage/spin.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -165,6 +179,99 @@ invalidation_stamp_add_tenant(InvalStamp *stamp, const pg_uuid_t *tenant)
 	pg_read_barrier();
 }
 
+/* Every counter, moved: whatever any backend cached is stale */
+static void
+bump_everything(void)
+{
+	pg_atomic_fetch_add_u64(&tracker_shared->keys, 1);
+	pg_atomic_fetch_add_u64(&tracker_shared->revocations, 1);
+	pg_atomic_fetch_add_u64(&tracker_shared->all_tenants, 1);
+}
+
+/*
+ * Whether a prepared transaction that changed contexts may still commit:
+ * one recorded at PREPARE, or, after a restart, one from before it.  Those
+ * seen to have ended are forgotten, after every counter is moved (first:
+ * a reader that finds none left must find the counters moved).
+ */
+static bool
+prepared_changes_running(void)
+{
+	TransactionId xids[PREPARED_CHANGES];
+	bool		running = false;
+
+	if (RecoveryInProgress())
+		return false;			/* a standby's caches: see docs/security.md */
+	if (!pg_atomic_read_u32(&tracker_shared->restart_settled))
+	{
+		TransactionId horizon;
+		TransactionId oldest;
+
+		SpinLockAcquire(&tracker_shared->prepared_mutex);
+		if (!TransactionIdIsValid(tracker_shared->restart_horizon))
+			tracker_shared->restart_horizon = XidFromFullTransactionId(ReadNextFullTransactionId());
+		horizon = tracker_shared->restart_horizon;
+		SpinLockRelease(&tracker_shared->prepared_mutex);
+		oldest = GetOldestActiveTransactionId();
+		if (TransactionIdIsValid(oldest) && TransactionIdPrecedes(oldest, horizon))
+			return true;
+		bump_everything();
+		pg_write_barrier();
+		pg_atomic_write_u32(&tracker_shared->restart_settled, 1);
+	}
+	if (pg_atomic_read_u32(&tracker_shared->prepared_count) == 0)
+	{
+		pg_read_barrier();		/* the counters are read after */
+		return false;
+	}
+	SpinLockAcquire(&tracker_shared->prepared_mutex);
+	memcpy(xids, tracker_shared->prepared, sizeof(xids));
+	SpinLockRelease(&tracker_shared->prepared_mutex);
+	for (int i = 0; i < PREPARED_CHANGES; i++)
+	{
+		if (!TransactionIdIsValid(xids[i]))
+			continue;
+		if (TransactionIdIsInProgress(xids[i]))
+		{
+			running = true;
+			continue;
+		}
+		bump_everything();
+		SpinLockAcquire(&tracker_shared->prepared_mutex);
+		if (TransactionIdEquals(tracker_shared->prepared[i], xids[i]))
+		{
+			tracker_shared->prepared[i] = InvalidTransactionId;
+			pg_atomic_fetch_sub_u32(&tracker_shared->prepared_count, 1);
+		}
+		SpinLockRelease(&tracker_shared->prepared_mutex);
+	}
+	return running;
+}
+
+/* Record this transaction, about to prepare, as one that changed contexts */
+static void
+record_prepared_change(void)
+{
+	TransactionId xid = GetTopTransactionId();
+	bool		recorded = false;
+
+	SpinLockAcquire(&tracker_shared->prepared_mutex);
+	for (int i = 0; i < PREPARED_CHANGES && !recorded; i++)
+		if (!TransactionIdIsValid(tracker_shared->prepared[i]))
+		{
+			tracker_shared->prepared[i] = xid;
+			pg_atomic_fetch_add_u32(&tracker_shared->prepared_count, 1);
+			recorded = true;
+		}
+	SpinLockRelease(&tracker_shared->prepared_mutex);
+	if (!recorded)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("cannot PREPARE a transaction that has changed tracker's keys, tenants or members: "
+						"%d such prepared transactions are waiting already", PREPARED_CHANGES),
+				 errhint("Commit or roll back the prepared transactions first.")));
+}
+
 bool
 invalidation_stamp_current(const InvalStamp *stamp, bool with_revocations)
 {
@@ -173,6 +280,8 @@ invalidation_stamp_current(const InvalStamp *stamp, bool with_revocations)
 		return false;
 	if (tracker_shared == NULL)
 		return true;
+	if (prepared_changes_running())
+		return false;
 	return stamp->keys == pg_atomic_read_u64(&tracker_shared->keys) &&
 		stamp->all_tenants == pg_atomic_read_u64(&tracker_shared->all_tenants) &&
 		(stamp->slot < 0 ||
@@ -286,9 +395,11 @@ xact_callback(XactEvent event, void *arg)
 			forget_pending();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot PREPARE a transaction that has changed tracker's keys, tenants or members")));
+			/* its changes become visible at COMMIT PREPARED, from anywhere */
+			record_prepared_change();
+			break;
+		case XACT_EVENT_PREPARE:
+			forget_pending();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:

@@ -23,6 +23,7 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
@@ -83,6 +84,12 @@ shared_startup(void)
 		pg_atomic_init_u64(&tracker_shared->all_tenants, 1);
 		for (int i = 0; i < TENANT_SLOTS; i++)
 			pg_atomic_init_u64(&tracker_shared->tenants[i], 1);
+		pg_atomic_init_u32(&tracker_shared->prepared_count, 0);
+		pg_atomic_init_u32(&tracker_shared->restart_settled, 0);
+		SpinLockInit(&tracker_shared->prepared_mutex);
+		for (int i = 0; i < PREPARED_CHANGES; i++)
+			tracker_shared->prepared[i] = InvalidTransactionId;
+		tracker_shared->restart_horizon = InvalidTransactionId;
 	}
 	for (int i = 0; i < nparts; i++)
 		parts[i]->attach();

@@ -11,8 +11,13 @@
 #include "port/atomics.h"
 #include "utils/uuid.h"
 
+#include "storage/spin.h"
+
 /* Tenants are spread over this many invalidation counters */
 #define TENANT_SLOTS 16384
+
+/* At most this many prepared transactions may have changed contexts at once */
+#define PREPARED_CHANGES 64
 
 typedef struct TrackerShared
 {
@@ -21,6 +26,18 @@ typedef struct TrackerShared
 	pg_atomic_uint64 revocations;	/* ... tracker.revoked_tokens */
 	pg_atomic_uint64 all_tenants;	/* ... something that touches every tenant */
 	pg_atomic_uint64 tenants[TENANT_SLOTS]; /* ... one tenant's row or members */
+
+	/*
+	 * Prepared transactions that changed what contexts are made of, until
+	 * they are seen to have ended (invalidation.c); and, after a restart,
+	 * the first transaction id of this start: older ones still running may
+	 * be prepared transactions from before it.
+	 */
+	pg_atomic_uint32 prepared_count;	/* valid entries in prepared[] */
+	pg_atomic_uint32 restart_settled;	/* no transaction from before the start runs */
+	slock_t		prepared_mutex;
+	TransactionId prepared[PREPARED_CHANGES];	/* InvalidTransactionId: free */
+	TransactionId restart_horizon;
 } TrackerShared;
 
 /* The segment; NULL when tracker is not in shared_preload_libraries */

@@ -3,8 +3,15 @@
 # operators or other sessions need.  With max_prepared_transactions set (it
 # is 0 by default), a tenant's super admin may not prepare a transaction
 # that has locked the tenant's registry row (adding or changing a user does,
-# to hold the user limit) nor one that has changed what cached contexts are
-# made of; an ordinary write of her own tenant's rows may be prepared.
+# to hold the user limit); an ordinary write of her own tenant's rows may be
+# prepared.
+#
+# A prepared transaction that changed what cached contexts are made of (a
+# revocation, say: Citus writes its reference tables with two-phase commit)
+# may be prepared, and its change reaches every backend from its next
+# transaction once it is committed, from whatever session: also a backend
+# that verified the token while the change was prepared, also through the
+# shared cache, and also after a restart between PREPARE and COMMIT PREPARED.
 
 use strict;
 use warnings;
@@ -113,6 +120,62 @@ like($b->{stderr}, qr/user "ivy" is not a member of this tenant/,
 	'after ROLLBACK PREPARED elsewhere, the backend that met her refuses her next token');
 $b->{stderr} = '';
 $b->quit;
+
+#
+# A revocation, prepared by an operator, then committed or rolled back
+#
+sub uma_token { return mint(claims => qq({"sub":"uma","tenant_id":"aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa","jti":"$_[0]"})); }
+my %jti_tok = map { ($_ => uma_token($_)) } qw(p1 p2 p3);
+
+# a session of uma's, as a pool keeps one: the token, verified and cached
+sub uma_session
+{
+	my ($jti) = @_;
+	my $s = $node->background_psql('postgres', on_error_stop => 0);
+	$s->query_safe(qq{SET ROLE regress_app; SELECT tracker.authenticate('$jti_tok{$jti}') IS NOT NULL});
+	return $s;
+}
+# what her next transaction in that session says: her subject, or the error
+sub next_request
+{
+	my ($s) = @_;
+	$s->{stderr} = '';
+	my $out = $s->query(q{SELECT tracker.current_subject()});
+	my $err = $s->{stderr};
+	$s->{stderr} = '';
+	return $err =~ /ERROR:  ([^\n]*)/ ? $1 : $out;
+}
+
+my $held = uma_session('p1');
+is($node->safe_psql('postgres', q{BEGIN; SELECT tracker.revoke_token('p1', NULL); PREPARE TRANSACTION 'revoke_p1';}),
+	'', 'an operator may prepare a revocation');
+is(next_request($held), 'uma', 'while it is prepared, the token still works in the session that held it');
+my $during = uma_session('p1');
+is(next_request($during), 'uma', '... and in a session that verified it meanwhile (and shared it)');
+$node->safe_psql('postgres', q{COMMIT PREPARED 'revoke_p1'});
+like(next_request($held), qr/revoked/, 'COMMIT PREPARED from another session: refused in the session that held it');
+like(next_request($during), qr/revoked/, '... and in the one that verified it while it was prepared');
+my $fresh = $node->background_psql('postgres', on_error_stop => 0);
+$fresh->query(qq{SET ROLE regress_app; SELECT tracker.authenticate('$jti_tok{p1}')});
+like($fresh->{stderr}, qr/revoked/, '... and in a new session, which must not take it from the shared cache');
+$_->quit for $held, $during, $fresh;
+
+$held = uma_session('p2');
+$node->safe_psql('postgres', q{BEGIN; SELECT tracker.revoke_token('p2', NULL); PREPARE TRANSACTION 'revoke_p2';});
+$node->safe_psql('postgres', q{ROLLBACK PREPARED 'revoke_p2'});
+is(next_request($held), 'uma', 'a revocation rolled back after PREPARE changes nothing');
+$held->quit;
+
+# a restart between PREPARE and COMMIT PREPARED: shared memory is new, the
+# prepared transaction is not
+$node->safe_psql('postgres', q{BEGIN; SELECT tracker.revoke_token('p3', NULL); PREPARE TRANSACTION 'revoke_p3';});
+$node->restart;
+$held = uma_session('p3');
+is(next_request($held), 'uma', 'after a restart, the token works while its revocation is still prepared');
+$node->safe_psql('postgres', q{COMMIT PREPARED 'revoke_p3'});
+like(next_request($held), qr/revoked/, '... and is refused from the next transaction once it is committed');
+$held->quit;
+is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts'), '0', 'no prepared transaction is left');
 
 $node->stop;
 done_testing();
