@@ -31,8 +31,9 @@
  * running, no backend trusts a stamp, and the first to see it ended bumps
  * the counters (all of them: which tenants it touched is not kept) and
  * forgets it.  Shared memory does not survive a restart, but prepared
- * transactions do: until no transaction older than the first of this start
- * is running, stamps are not trusted either, and then the counters move.
+ * transactions do: while a transaction older than the first cache stamp
+ * of this start is running (only a prepared one can be), stamps are not
+ * trusted either, and the counters move when it has ended.
  *
  * Without shared memory, the trigger queues a relcache invalidation of
  * tracker.jwt_keys (the "anchor"), which PostgreSQL delivers to every
@@ -136,6 +137,7 @@ anchor_recheck_if_asked(void)
 }
 
 static void xact_callback(XactEvent event, void *arg);
+static bool restart_changes_running(void);
 static void subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 							 SubTransactionId parentSubid, void *arg);
 
@@ -157,6 +159,7 @@ invalidation_stamp(const pg_uuid_t *tenant, InvalStamp *out)
 	out->slot = -1;
 	if (tracker_shared == NULL)
 		return;
+	(void) restart_changes_running();	/* the horizon, before any stamp */
 	out->keys = pg_atomic_read_u64(&tracker_shared->keys);
 	out->revocations = pg_atomic_read_u64(&tracker_shared->revocations);
 	out->all_tenants = pg_atomic_read_u64(&tracker_shared->all_tenants);
@@ -194,6 +197,38 @@ bump_everything(void)
  * seen to have ended are forgotten, after every counter is moved (first:
  * a reader that finds none left must find the counters moved).
  */
+/*
+ * Whether a transaction from before this start may still commit (a
+ * prepared one: every backend started after).  The horizon is taken when
+ * the first cache is stamped or checked, so no cache can predate it; the
+ * counters move when such a transaction was seen running and has ended.
+ */
+static bool
+restart_changes_running(void)
+{
+	TransactionId horizon;
+	TransactionId oldest;
+
+	if (pg_atomic_read_u32(&tracker_shared->restart_settled) || RecoveryInProgress())
+		return false;
+	SpinLockAcquire(&tracker_shared->prepared_mutex);
+	if (!TransactionIdIsValid(tracker_shared->restart_horizon))
+		tracker_shared->restart_horizon = XidFromFullTransactionId(ReadNextFullTransactionId());
+	horizon = tracker_shared->restart_horizon;
+	SpinLockRelease(&tracker_shared->prepared_mutex);
+	oldest = GetOldestActiveTransactionId();
+	if (TransactionIdIsValid(oldest) && TransactionIdPrecedes(oldest, horizon))
+	{
+		pg_atomic_write_u32(&tracker_shared->restart_waited, 1);
+		return true;
+	}
+	if (pg_atomic_read_u32(&tracker_shared->restart_waited))
+		bump_everything();
+	pg_write_barrier();
+	pg_atomic_write_u32(&tracker_shared->restart_settled, 1);
+	return false;
+}
+
 static bool
 prepared_changes_running(void)
 {
@@ -202,23 +237,8 @@ prepared_changes_running(void)
 
 	if (RecoveryInProgress())
 		return false;			/* a standby's caches: see docs/security.md */
-	if (!pg_atomic_read_u32(&tracker_shared->restart_settled))
-	{
-		TransactionId horizon;
-		TransactionId oldest;
-
-		SpinLockAcquire(&tracker_shared->prepared_mutex);
-		if (!TransactionIdIsValid(tracker_shared->restart_horizon))
-			tracker_shared->restart_horizon = XidFromFullTransactionId(ReadNextFullTransactionId());
-		horizon = tracker_shared->restart_horizon;
-		SpinLockRelease(&tracker_shared->prepared_mutex);
-		oldest = GetOldestActiveTransactionId();
-		if (TransactionIdIsValid(oldest) && TransactionIdPrecedes(oldest, horizon))
-			return true;
-		bump_everything();
-		pg_write_barrier();
-		pg_atomic_write_u32(&tracker_shared->restart_settled, 1);
-	}
+	if (restart_changes_running())
+		return true;
 	if (pg_atomic_read_u32(&tracker_shared->prepared_count) == 0)
 	{
 		pg_read_barrier();		/* the counters are read after */

@@ -86,6 +86,7 @@ shared_startup(void)
 			pg_atomic_init_u64(&tracker_shared->tenants[i], 1);
 		pg_atomic_init_u32(&tracker_shared->prepared_count, 0);
 		pg_atomic_init_u32(&tracker_shared->restart_settled, 0);
+		pg_atomic_init_u32(&tracker_shared->restart_waited, 0);
 		SpinLockInit(&tracker_shared->prepared_mutex);
 		for (int i = 0; i < PREPARED_CHANGES; i++)
 			tracker_shared->prepared[i] = InvalidTransactionId;

@@ -35,6 +35,7 @@ typedef struct TrackerShared
 	 */
 	pg_atomic_uint32 prepared_count;	/* valid entries in prepared[] */
 	pg_atomic_uint32 restart_settled;	/* no transaction from before the start runs */
+	pg_atomic_uint32 restart_waited;	/* ... but one was seen running */
 	slock_t		prepared_mutex;
 	TransactionId prepared[PREPARED_CHANGES];	/* InvalidTransactionId: free */
 	TransactionId restart_horizon;
