@@ -192,12 +192,6 @@ bump_everything(void)
 }
 
 /*
- * Whether a prepared transaction that changed contexts may still commit:
- * one recorded at PREPARE, or, after a restart, one from before it.  Those
- * seen to have ended are forgotten, after every counter is moved (first:
- * a reader that finds none left must find the counters moved).
- */
-/*
  * Whether a transaction from before this start may still commit (a
  * prepared one: every backend started after).  The horizon is taken when
  * the first cache is stamped or checked, so no cache can predate it; the
@@ -207,19 +201,27 @@ static bool
 restart_changes_running(void)
 {
 	TransactionId horizon;
+	TransactionId next;
 	TransactionId oldest;
 
 	if (pg_atomic_read_u32(&tracker_shared->restart_settled) || RecoveryInProgress())
 		return false;
+	next = XidFromFullTransactionId(ReadNextFullTransactionId());	/* takes a lock: not under the spinlock */
 	SpinLockAcquire(&tracker_shared->prepared_mutex);
 	if (!TransactionIdIsValid(tracker_shared->restart_horizon))
-		tracker_shared->restart_horizon = XidFromFullTransactionId(ReadNextFullTransactionId());
+		tracker_shared->restart_horizon = next;
 	horizon = tracker_shared->restart_horizon;
 	SpinLockRelease(&tracker_shared->prepared_mutex);
 	oldest = GetOldestActiveTransactionId();
 	if (TransactionIdIsValid(oldest) && TransactionIdPrecedes(oldest, horizon))
 	{
+		/*
+		 * Seen before this backend stamps anything on rows read meanwhile:
+		 * whoever sees the transaction ended sees this, and moves the
+		 * counters.
+		 */
 		pg_atomic_write_u32(&tracker_shared->restart_waited, 1);
+		pg_memory_barrier();
 		return true;
 	}
 	if (pg_atomic_read_u32(&tracker_shared->restart_waited))
@@ -229,11 +231,18 @@ restart_changes_running(void)
 	return false;
 }
 
+/*
+ * Whether a prepared transaction that changed contexts may still commit:
+ * one recorded at PREPARE, or, after a restart, one from before it.  Those
+ * seen to have ended are forgotten, after every counter is moved (first:
+ * a reader that finds none left must find the counters moved).
+ */
 static bool
 prepared_changes_running(void)
 {
 	TransactionId xids[PREPARED_CHANGES];
 	bool		running = false;
+	bool		forgotten;
 
 	if (RecoveryInProgress())
 		return false;			/* a standby's caches: see docs/security.md */
@@ -258,12 +267,12 @@ prepared_changes_running(void)
 		}
 		bump_everything();
 		SpinLockAcquire(&tracker_shared->prepared_mutex);
-		if (TransactionIdEquals(tracker_shared->prepared[i], xids[i]))
-		{
+		forgotten = TransactionIdEquals(tracker_shared->prepared[i], xids[i]);
+		if (forgotten)
 			tracker_shared->prepared[i] = InvalidTransactionId;
-			pg_atomic_fetch_sub_u32(&tracker_shared->prepared_count, 1);
-		}
 		SpinLockRelease(&tracker_shared->prepared_mutex);
+		if (forgotten)
+			pg_atomic_fetch_sub_u32(&tracker_shared->prepared_count, 1);
 	}
 	return running;
 }
@@ -280,11 +289,12 @@ record_prepared_change(void)
 		if (!TransactionIdIsValid(tracker_shared->prepared[i]))
 		{
 			tracker_shared->prepared[i] = xid;
-			pg_atomic_fetch_add_u32(&tracker_shared->prepared_count, 1);
 			recorded = true;
 		}
 	SpinLockRelease(&tracker_shared->prepared_mutex);
-	if (!recorded)
+	if (recorded)
+		pg_atomic_fetch_add_u32(&tracker_shared->prepared_count, 1);	/* before PREPARE ends */
+	else
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("cannot PREPARE a transaction that has changed tracker's keys, tenants or members: "
