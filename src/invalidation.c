@@ -56,12 +56,14 @@
 #include "storage/procarray.h"
 #include "storage/spin.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "caller.h"
 #include "invalidation.h"
 #include "shared.h"
 
@@ -192,6 +194,31 @@ bump_everything(void)
 }
 
 /*
+ * A prepared transaction (one that no backend runs) older than horizon and
+ * still running, or InvalidTransactionId.  Running transactions are those
+ * of a fresh snapshot; a backend's own are told apart by its process.
+ */
+static TransactionId
+oldest_prepared_before(TransactionId horizon)
+{
+	Snapshot	snapshot = GetLatestSnapshot();
+	TransactionId oldest = InvalidTransactionId;
+
+	for (uint32 i = 0; i < snapshot->xcnt; i++)
+	{
+		TransactionId xid = snapshot->xip[i];
+
+		if (!TransactionIdPrecedes(xid, horizon) ||
+			(TransactionIdIsValid(oldest) && !TransactionIdPrecedes(xid, oldest)))
+			continue;
+		/* no backend's, then still running: a prepared transaction */
+		if (BackendXidGetPid(xid) == 0 && TransactionIdIsInProgress(xid))
+			oldest = xid;
+	}
+	return oldest;
+}
+
+/*
  * Whether a transaction from before this start may still commit (a
  * prepared one: every backend started after).  The horizon is taken when
  * the first cache is stamped or checked, so no cache can predate it; the
@@ -212,8 +239,8 @@ restart_changes_running(void)
 		tracker_shared->restart_horizon = next;
 	horizon = tracker_shared->restart_horizon;
 	SpinLockRelease(&tracker_shared->prepared_mutex);
-	oldest = GetOldestActiveTransactionId();
-	if (TransactionIdIsValid(oldest) && TransactionIdPrecedes(oldest, horizon))
+	oldest = oldest_prepared_before(horizon);
+	if (TransactionIdIsValid(oldest))
 	{
 		/*
 		 * Seen before this backend stamps anything on rows read meanwhile:
@@ -237,13 +264,11 @@ restart_changes_running(void)
  * seen to have ended are forgotten, after every counter is moved (first:
  * a reader that finds none left must find the counters moved).
  */
+static bool sweep_prepared_changes(void);
+
 static bool
 prepared_changes_running(void)
 {
-	TransactionId xids[PREPARED_CHANGES];
-	bool		running = false;
-	bool		forgotten;
-
 	if (RecoveryInProgress())
 		return false;			/* a standby's caches: see docs/security.md */
 	if (restart_changes_running())
@@ -253,6 +278,17 @@ prepared_changes_running(void)
 		pg_read_barrier();		/* the counters are read after */
 		return false;
 	}
+	return sweep_prepared_changes();
+}
+
+/* Forget the recorded transactions that have ended; whether one still runs */
+static bool
+sweep_prepared_changes(void)
+{
+	TransactionId xids[PREPARED_CHANGES];
+	bool		running = false;
+	bool		forgotten;
+
 	SpinLockAcquire(&tracker_shared->prepared_mutex);
 	memcpy(xids, tracker_shared->prepared, sizeof(xids));
 	SpinLockRelease(&tracker_shared->prepared_mutex);
@@ -265,7 +301,9 @@ prepared_changes_running(void)
 			running = true;
 			continue;
 		}
-		bump_everything();
+		/* committed: its changes are visible now; rolled back: none are */
+		if (TransactionIdDidCommit(xids[i]))
+			bump_everything();
 		SpinLockAcquire(&tracker_shared->prepared_mutex);
 		forgotten = TransactionIdEquals(tracker_shared->prepared[i], xids[i]);
 		if (forgotten)
@@ -277,24 +315,50 @@ prepared_changes_running(void)
 	return running;
 }
 
-/* Record this transaction, about to prepare, as one that changed contexts */
+/* The slot this backend recorded its preparing transaction in, or -1 */
+static int	recorded_slot = -1;
+
+/* Take a free slot for xid; false when none is free */
+static bool
+take_slot(TransactionId xid)
+{
+	SpinLockAcquire(&tracker_shared->prepared_mutex);
+	for (int i = 0; i < PREPARED_CHANGES; i++)
+		if (!TransactionIdIsValid(tracker_shared->prepared[i]))
+		{
+			tracker_shared->prepared[i] = xid;
+			recorded_slot = i;
+			break;
+		}
+	SpinLockRelease(&tracker_shared->prepared_mutex);
+	if (recorded_slot < 0)
+		return false;
+	pg_atomic_fetch_add_u32(&tracker_shared->prepared_count, 1);	/* before PREPARE ends */
+	return true;
+}
+
+/*
+ * Record this transaction, about to prepare, as one that changed contexts.
+ * While it is prepared no backend trusts its caches, so only operators may:
+ * a tenant user's prepared change would slow down every tenant until a
+ * superuser ended it.
+ */
 static void
 record_prepared_change(void)
 {
 	TransactionId xid = GetTopTransactionId();
-	bool		recorded = false;
 
-	SpinLockAcquire(&tracker_shared->prepared_mutex);
-	for (int i = 0; i < PREPARED_CHANGES && !recorded; i++)
-		if (!TransactionIdIsValid(tracker_shared->prepared[i]))
-		{
-			tracker_shared->prepared[i] = xid;
-			recorded = true;
-		}
-	SpinLockRelease(&tracker_shared->prepared_mutex);
-	if (recorded)
-		pg_atomic_fetch_add_u32(&tracker_shared->prepared_count, 1);	/* before PREPARE ends */
-	else
+	if (!caller_is_operator())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot PREPARE a transaction that has changed tracker's keys, tenants or members"),
+				 errdetail("Only operators may: while it is prepared, no session trusts what it has cached.")));
+	recorded_slot = -1;
+	if (take_slot(xid))
+		return;
+	/* ended ones may fill the table where nothing checks a stamp */
+	(void) sweep_prepared_changes();
+	if (!take_slot(xid))
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("cannot PREPARE a transaction that has changed tracker's keys, tenants or members: "
@@ -394,6 +458,27 @@ forget_pending(void)
 	pending_any = false;
 }
 
+/* A PREPARE that failed after its transaction was recorded: nothing became visible */
+static void
+forget_recorded_slot(void)
+{
+	TransactionId xid = GetTopTransactionIdIfAny();
+	bool		forgotten = false;
+
+	if (recorded_slot < 0)
+		return;
+	SpinLockAcquire(&tracker_shared->prepared_mutex);
+	if (TransactionIdIsValid(xid) && TransactionIdEquals(tracker_shared->prepared[recorded_slot], xid))
+	{
+		tracker_shared->prepared[recorded_slot] = InvalidTransactionId;
+		forgotten = true;
+	}
+	SpinLockRelease(&tracker_shared->prepared_mutex);
+	if (forgotten)
+		pg_atomic_fetch_sub_u32(&tracker_shared->prepared_count, 1);
+	recorded_slot = -1;
+}
+
 static void
 xact_callback(XactEvent event, void *arg)
 {
@@ -429,6 +514,7 @@ xact_callback(XactEvent event, void *arg)
 			record_prepared_change();
 			break;
 		case XACT_EVENT_PREPARE:
+			recorded_slot = -1;
 			forget_pending();
 			break;
 		case XACT_EVENT_ABORT:
@@ -436,6 +522,7 @@ xact_callback(XactEvent event, void *arg)
 			/* what this backend cached meanwhile may hold the undone rows */
 			local_generation++;
 			forget_pending();
+			forget_recorded_slot();
 			break;
 		default:
 			break;

@@ -6,12 +6,14 @@
 # to hold the user limit); an ordinary write of her own tenant's rows may be
 # prepared.
 #
-# A prepared transaction that changed what cached contexts are made of (a
-# revocation, say: Citus writes its reference tables with two-phase commit)
-# may be prepared, and its change reaches every backend from its next
-# transaction once it is committed, from whatever session: also a backend
-# that verified the token while the change was prepared, also through the
-# shared cache, and also after a restart between PREPARE and COMMIT PREPARED.
+# An operator's transaction that changed what cached contexts are made of
+# (a revocation, say: Citus writes its reference tables with two-phase
+# commit) may be prepared, and its change reaches every backend from its
+# next transaction once it is committed, from whatever session: also a
+# backend that verified the token while the change was prepared, also
+# through the shared cache, and also after a restart between PREPARE and
+# COMMIT PREPARED.  A tenant user's may not: while it is prepared, no
+# session trusts its caches.
 
 use strict;
 use warnings;
@@ -78,6 +80,11 @@ is( prepare_as_sam(
 		q{SELECT tracker.set_user_active(id, true) FROM users WHERE subject = 'uma'}),
 	'cannot PREPARE a transaction that has locked a tenant',
 	'nor a change that changes nothing, which locks the tenant all the same');
+is( prepare_as_sam(
+		'team',
+		q{SELECT tracker.create_team('Prepared', '', (SELECT id FROM users WHERE subject = 'uma'))}),
+	"cannot PREPARE a transaction that has changed tracker's keys, tenants or members",
+	'nor a change of team members (while it is prepared no session trusts its caches: operators only)');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts'), '0',
 	'nothing was left prepared');
 
