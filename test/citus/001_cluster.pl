@@ -4,9 +4,10 @@
 # skipped, and says so (docs/scaling.md).
 #
 # What this script establishes: the cluster the Citus suite runs on, the
-# extension created on the coordinator reaching every worker, and the one
-# rule that holds on every node whatever else is distributed: no context, or
-# a forged one, on a worker queried directly yields no row.
+# extension created on the coordinator reaching every worker, the one rule
+# that holds on every node whatever else is distributed (no context, or a
+# forged one, on a worker queried directly yields none), and an operator's
+# revocation written to every node through Citus's two-phase commit.
 
 use strict;
 use warnings;
@@ -52,5 +53,25 @@ for my $w (@workers)
 	like($err, qr/ERROR:  .*(signature|key)/, '... and a forged token set directly on it is refused, not a context')
 	  or diag("stdout: $out");
 }
+
+# Citus writes a reference table on every node in one two-phase commit
+# (PREPARE TRANSACTION on each): an operator's change to what contexts are
+# made of may be prepared, so the revocation list can be a reference table
+# and a revocation reaches every node's placement
+$coordinator->safe_psql('postgres', q{
+	SET citus.enable_unsafe_triggers = on;
+	SELECT create_reference_table('tracker.revoked_tokens');});
+my ($rc, $out, $err) = $coordinator->psql('postgres', q{SELECT tracker.revoke_token('citus-jti-1', NULL)});
+is($rc, 0, 'an operator revokes a token in the reference table, through two-phase commit') or diag($err);
+my $placement = $coordinator->safe_psql('postgres', q{
+	SELECT shard_name('tracker.revoked_tokens'::regclass, shardid) FROM pg_dist_shard
+	WHERE logicalrelid = 'tracker.revoked_tokens'::regclass});
+for my $w (@workers)
+{
+	is($w->safe_psql('postgres', "SELECT count(*) FROM $placement WHERE jti = 'citus-jti-1'"),
+		'1', '... and it is in the placement of worker ' . $w->name);
+}
+is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts'), '0',
+	'... with no prepared transaction left behind');
 
 done_testing();
