@@ -2213,7 +2213,7 @@ BEGIN
 	SELECT string_agg(k.kid, ', ' ORDER BY k.kid) FILTER (WHERE k.alg LIKE 'HS%'),
 		   string_agg(k.kid, ', ' ORDER BY k.kid) FILTER (WHERE k.alg NOT LIKE 'HS%')
 	INTO hs, other
-	FROM @extschema@.jwt_keys k WHERE k.retired_at IS NULL OR k.retired_at > now();
+	FROM @extschema@.list_keys() k WHERE k.active;
 	SELECT count(*) INTO hidden FROM @extschema@.data_schemas d
 	WHERE @extschema@._http_named_after_tenant(d.schema_name);
 	RETURN concat_ws(E'\n',
@@ -2221,7 +2221,7 @@ BEGIN
 		'# The authenticator logs in and switches to tracker_anon or tracker_user per request.',
 		'# Make it able to log in once: ALTER ROLE tracker_authenticator LOGIN PASSWORD ''...'';',
 		format('db-uri = "postgresql://tracker_authenticator@/%s?host=%s&port=%s"',
-			   current_database(), split_part(socket, ',', 1), port),
+			   current_database(), coalesce(nullif(btrim(split_part(socket, ',', 1)), ''), 'localhost'), port),
 		'# db-schemas is set by db-pre-config from the registry: the pool, then every silo',
 		CASE WHEN hidden > 0 THEN
 			'#   ' || hidden || ' silo(s) named after their tenant (made by 1.0) are not exposed, since PostgREST '

@@ -100,17 +100,31 @@ jws_hmac_min_secret(JwsAlg alg)
 	return alg == JWS_HS256 ? 32 : alg == JWS_HS384 ? 48 : 64;
 }
 
+/* The curves of ES256, ES384 and ES512, in that order: OpenSSL's group, JWK's name, size */
+typedef struct Curve
+{
+	const char *group;
+	const char *crv;
+	int			size;			/* bytes of a coordinate */
+} Curve;
+
+static const Curve curves[] = {
+	{"prime256v1", "P-256", 32},
+	{"secp384r1", "P-384", 48},
+	{"secp521r1", "P-521", 66}
+};
+
 /* Bytes of r (and of s) in a JWS ECDSA signature */
 static int
 ec_component_size(JwsAlg alg)
 {
-	return alg == JWS_ES256 ? 32 : alg == JWS_ES384 ? 48 : 66;
+	return curves[alg - JWS_ES256].size;
 }
 
 static const char *
 ec_group_for_alg(JwsAlg alg)
 {
-	return alg == JWS_ES256 ? "prime256v1" : alg == JWS_ES384 ? "secp384r1" : "secp521r1";
+	return curves[alg - JWS_ES256].group;
 }
 
 EVP_MAC_CTX *
@@ -361,27 +375,51 @@ crypto_rsa_from_jwk(const unsigned char *n, int nlen,
 	return pkey;
 }
 
+static const Curve *
+curve_named(const char *crv)
+{
+	for (int i = 0; i < lengthof(curves); i++)
+		if (strcmp(curves[i].crv, crv) == 0)
+			return &curves[i];
+	return NULL;
+}
+
+/* The curve of an EC key, or NULL (another kind of key, another curve) */
+static const Curve *
+curve_of(EVP_PKEY *pkey, char *group, size_t grouplen)
+{
+	group[0] = '\0';
+	if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC ||
+		EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
+									   group, grouplen, NULL) != 1)
+	{
+		ERR_clear_error();
+		return NULL;
+	}
+	for (int i = 0; i < lengthof(curves); i++)
+		if (strcmp(curves[i].group, group) == 0)
+			return &curves[i];
+	return NULL;
+}
+
 EVP_PKEY *
 crypto_ec_from_jwk(const char *crv,
 				   const unsigned char *x, int xlen,
 				   const unsigned char *y, int ylen, const char **err)
 {
+	const Curve *curve = curve_named(crv);
 	const char *group;
 	int			size;
 	unsigned char point[1 + 2 * 66];
 	OSSL_PARAM_BLD *bld;
 
-	if (strcmp(crv, "P-256") == 0)
-		group = "prime256v1", size = 32;
-	else if (strcmp(crv, "P-384") == 0)
-		group = "secp384r1", size = 48;
-	else if (strcmp(crv, "P-521") == 0)
-		group = "secp521r1", size = 66;
-	else
+	if (curve == NULL)
 	{
 		*err = "the JWK curve is not P-256, P-384 or P-521";
 		return NULL;
 	}
+	group = curve->group;
+	size = curve->size;
 	if (xlen != size || ylen != size)
 	{
 		*err = "the JWK coordinates do not have the curve's size";
@@ -478,19 +516,15 @@ crypto_pubkey_to_der(EVP_PKEY *pkey, int *len)
 char *
 crypto_describe_pubkey(EVP_PKEY *pkey)
 {
-	char		name[64];
+	char		group[64];
+	const Curve *curve;
 
 	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA)
 		return psprintf("RSA %d", EVP_PKEY_get_bits(pkey));
-	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC &&
-		EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
-									   name, sizeof(name), NULL) == 1)
-		return psprintf("EC %s",
-						strcmp(name, "prime256v1") == 0 ? "P-256" :
-						strcmp(name, "secp384r1") == 0 ? "P-384" :
-						strcmp(name, "secp521r1") == 0 ? "P-521" : name);
-	ERR_clear_error();
-	return pstrdup("unknown");
+	curve = curve_of(pkey, group, sizeof(group));
+	if (curve != NULL)
+		return psprintf("EC %s", curve->crv);
+	return group[0] != '\0' ? psprintf("EC %s", group) : pstrdup("unknown");
 }
 
 /* A big number as a JWK member: base64url of its bytes, padded to pad */
@@ -523,8 +557,9 @@ char *
 crypto_public_jwk(EVP_PKEY *pkey)
 {
 	StringInfoData buf;
-	char		name[64];
-	bool		ok;
+	char		group[64];
+	const Curve *curve;
+	bool		ok = false;
 
 	initStringInfo(&buf);
 	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA)
@@ -533,26 +568,12 @@ crypto_public_jwk(EVP_PKEY *pkey)
 		ok = append_jwk_number(&buf, "n", pkey, OSSL_PKEY_PARAM_RSA_N, 0) &&
 			append_jwk_number(&buf, "e", pkey, OSSL_PKEY_PARAM_RSA_E, 0);
 	}
-	else if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC &&
-			 EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
-											name, sizeof(name), NULL) == 1)
+	else if ((curve = curve_of(pkey, group, sizeof(group))) != NULL)
 	{
-		const char *crv = strcmp(name, "prime256v1") == 0 ? "P-256" :
-			strcmp(name, "secp384r1") == 0 ? "P-384" :
-			strcmp(name, "secp521r1") == 0 ? "P-521" : NULL;
-		int			size = (EVP_PKEY_get_bits(pkey) + 7) / 8;
-
-		if (crv == NULL)
-			ok = false;
-		else
-		{
-			appendStringInfo(&buf, "{\"kty\":\"EC\",\"crv\":\"%s\"", crv);
-			ok = append_jwk_number(&buf, "x", pkey, OSSL_PKEY_PARAM_EC_PUB_X, size) &&
-				append_jwk_number(&buf, "y", pkey, OSSL_PKEY_PARAM_EC_PUB_Y, size);
-		}
+		appendStringInfo(&buf, "{\"kty\":\"EC\",\"crv\":\"%s\"", curve->crv);
+		ok = append_jwk_number(&buf, "x", pkey, OSSL_PKEY_PARAM_EC_PUB_X, curve->size) &&
+			append_jwk_number(&buf, "y", pkey, OSSL_PKEY_PARAM_EC_PUB_Y, curve->size);
 	}
-	else
-		ok = false;
 	ERR_clear_error();
 	if (!ok)
 		return NULL;

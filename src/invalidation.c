@@ -258,36 +258,31 @@ restart_changes_running(void)
 	return false;
 }
 
-/*
- * Whether a prepared transaction that changed contexts may still commit:
- * one recorded at PREPARE, or, after a restart, one from before it.  Those
- * seen to have ended are forgotten, after every counter is moved (first:
- * a reader that finds none left must find the counters moved).
- */
-static bool sweep_prepared_changes(void);
-
-static bool
-prepared_changes_running(void)
+/* Free slot i if it still holds xid (the count moves outside the spinlock) */
+static void
+forget_slot(int i, TransactionId xid)
 {
-	if (RecoveryInProgress())
-		return false;			/* a standby's caches: see docs/security.md */
-	if (restart_changes_running())
-		return true;
-	if (pg_atomic_read_u32(&tracker_shared->prepared_count) == 0)
-	{
-		pg_read_barrier();		/* the counters are read after */
-		return false;
-	}
-	return sweep_prepared_changes();
+	bool		forgotten;
+
+	SpinLockAcquire(&tracker_shared->prepared_mutex);
+	forgotten = TransactionIdEquals(tracker_shared->prepared[i], xid);
+	if (forgotten)
+		tracker_shared->prepared[i] = InvalidTransactionId;
+	SpinLockRelease(&tracker_shared->prepared_mutex);
+	if (forgotten)
+		pg_atomic_fetch_sub_u32(&tracker_shared->prepared_count, 1);
 }
 
-/* Forget the recorded transactions that have ended; whether one still runs */
+/*
+ * Forget the recorded transactions that have ended, after moving every
+ * counter for those that committed (first: a reader that finds none left
+ * must find the counters moved); whether one still runs.
+ */
 static bool
 sweep_prepared_changes(void)
 {
 	TransactionId xids[PREPARED_CHANGES];
 	bool		running = false;
-	bool		forgotten;
 
 	SpinLockAcquire(&tracker_shared->prepared_mutex);
 	memcpy(xids, tracker_shared->prepared, sizeof(xids));
@@ -304,15 +299,26 @@ sweep_prepared_changes(void)
 		/* committed: its changes are visible now; rolled back: none are */
 		if (TransactionIdDidCommit(xids[i]))
 			bump_everything();
-		SpinLockAcquire(&tracker_shared->prepared_mutex);
-		forgotten = TransactionIdEquals(tracker_shared->prepared[i], xids[i]);
-		if (forgotten)
-			tracker_shared->prepared[i] = InvalidTransactionId;
-		SpinLockRelease(&tracker_shared->prepared_mutex);
-		if (forgotten)
-			pg_atomic_fetch_sub_u32(&tracker_shared->prepared_count, 1);
+		forget_slot(i, xids[i]);
 	}
 	return running;
+}
+
+/*
+ * Whether a prepared transaction that changed contexts may still commit:
+ * one recorded at PREPARE, or, after a restart, one from before it.
+ */
+static bool
+prepared_changes_running(void)
+{
+	if (restart_changes_running())
+		return true;
+	if (pg_atomic_read_u32(&tracker_shared->prepared_count) == 0)
+	{
+		pg_read_barrier();		/* the counters are read after */
+		return false;
+	}
+	return sweep_prepared_changes();
 }
 
 /* The slot this backend recorded its preparing transaction in, or -1 */
@@ -463,19 +469,9 @@ static void
 forget_recorded_slot(void)
 {
 	TransactionId xid = GetTopTransactionIdIfAny();
-	bool		forgotten = false;
 
-	if (recorded_slot < 0)
-		return;
-	SpinLockAcquire(&tracker_shared->prepared_mutex);
-	if (TransactionIdIsValid(xid) && TransactionIdEquals(tracker_shared->prepared[recorded_slot], xid))
-	{
-		tracker_shared->prepared[recorded_slot] = InvalidTransactionId;
-		forgotten = true;
-	}
-	SpinLockRelease(&tracker_shared->prepared_mutex);
-	if (forgotten)
-		pg_atomic_fetch_sub_u32(&tracker_shared->prepared_count, 1);
+	if (recorded_slot >= 0 && TransactionIdIsValid(xid))
+		forget_slot(recorded_slot, xid);
 	recorded_slot = -1;
 }
 
