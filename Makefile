@@ -11,6 +11,7 @@ OBJS = \
 	src/strict_json.o \
 	src/crypto.o \
 	src/shared.o \
+	src/placement.o \
 	src/invalidation.o \
 	src/keys.o \
 	src/registry.o \
@@ -29,7 +30,8 @@ OBJS = \
 	src/triggers.o \
 	src/visibility.o \
 	src/sign.o \
-	src/http.o
+	src/http.o \
+	src/forward.o
 
 # The install script of the current version is assembled from the pieces
 # under src/sql, in name order (the data-schema entities, src/sql/data, after

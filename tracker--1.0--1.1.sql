@@ -1336,6 +1336,27 @@ SET search_path = pg_catalog, pg_temp
 AS $$ SELECT '{users, teams, team_members, issues, comments}'::text[] $$;
 REVOKE ALL ON FUNCTION @extschema@._data_schema_entities() FROM PUBLIC;
 
+-- Trigger of teams, before a team is deleted: its issues keep no team, as
+-- a foreign key's ON DELETE SET NULL (team_id) would leave them (Citus
+-- refuses that rule on a key that includes the distribution column).  As
+-- the extension's owner, as a foreign key's action runs: whoever may delete
+-- the team unassigns its issues, seen or not.
+CREATE FUNCTION @extschema@._team_issues_unassign()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	EXECUTE format('UPDATE %I.issues SET team_id = NULL '
+				   'WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND team_id OPERATOR(pg_catalog.=) $2',
+				   TG_TABLE_SCHEMA)
+		USING OLD.tenant_id, OLD.id;
+	RETURN OLD;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._team_issues_unassign() FROM PUBLIC;
+
 -- The structural changes from one version of the data-schema definition to
 -- the next: columns, constraints, indexes, new tables (a new entity's step
 -- calls its _data_<entity>_tables).  Rules need no step: they are applied
@@ -1345,6 +1366,8 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	t name;
 BEGIN
 	CASE to_version
 	WHEN 2 THEN
@@ -1354,6 +1377,19 @@ BEGIN
 		-- version 1, when a row breaks it; the error says which constraint.
 		EXECUTE format('ALTER TABLE %I.issues DROP CONSTRAINT issues_labels_check, '
 					   'ADD CONSTRAINT issues_labels_check CHECK (@extschema@.labels_valid(labels))',
+					   schema);
+		-- 1.1: what Citus needs to distribute a data schema.  Inserts are
+		-- routed by tenant_id before any trigger runs, so the tables that
+		-- users insert into take it from the context by default; and no
+		-- foreign key that includes it may set it to NULL (the issues of a
+		-- deleted team lose it by a trigger instead, a rule).
+		FOREACH t IN ARRAY '{teams, team_members, issues, comments}'::name[] LOOP
+			EXECUTE format('ALTER TABLE %I.%I ALTER COLUMN tenant_id SET DEFAULT @extschema@._context_tenant()',
+						   schema, t);
+		END LOOP;
+		EXECUTE format('ALTER TABLE %1$I.issues DROP CONSTRAINT issues_team_fkey, '
+					   'ADD CONSTRAINT issues_team_fkey FOREIGN KEY (tenant_id, team_id) '
+					   'REFERENCES %1$I.teams (tenant_id, id)',
 					   schema);
 	ELSE
 		RAISE EXCEPTION 'no upgrade step to data-schema version %', to_version
@@ -1405,6 +1441,10 @@ BEGIN
 				   'allows in their own tenant.');
 	EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', schema);
 	EXECUTE format('GRANT USAGE ON SCHEMA %I TO tracker_user, tracker_operator', schema);
+	-- Citus creates a distributed table's triggers on its shards only when told to
+	IF @extschema@._distributed() THEN
+		PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+	END IF;
 	FOREACH e IN ARRAY @extschema@._data_schema_entities()
 	LOOP
 		EXECUTE format('SELECT @extschema@.%I($1)', '_data_' || e || '_rules') USING schema;
@@ -1442,7 +1482,15 @@ BEGIN
 		RETURN false;
 	END IF;
 
+	-- in a distributed database, a distributed schema: its tables, all on
+	-- one node, are distributed as they are created (docs/scaling.md)
+	IF @extschema@._distributed() THEN
+		PERFORM set_config('citus.enable_schema_based_sharding', 'on', true);
+	END IF;
 	EXECUTE format('CREATE SCHEMA %I', schema);
+	IF @extschema@._distributed() THEN
+		PERFORM set_config('citus.enable_schema_based_sharding', 'off', true);
+	END IF;
 	FOREACH e IN ARRAY @extschema@._data_schema_entities()
 	LOOP
 		EXECUTE format('SELECT @extschema@.%I($1)', '_data_' || e || '_tables') USING schema;
@@ -1675,7 +1723,7 @@ AS $body$
 BEGIN
 	EXECUTE format($ddl$
 CREATE TABLE %1$I.teams (
-	tenant_id	uuid NOT NULL REFERENCES @extschema@.tenants (id),
+	tenant_id	uuid NOT NULL DEFAULT @extschema@._context_tenant() REFERENCES @extschema@.tenants (id),
 	id			uuid NOT NULL DEFAULT gen_random_uuid(),
 	name		text NOT NULL CHECK (length(btrim(name)) BETWEEN 1 AND 200),
 	description	text NOT NULL DEFAULT '' CHECK (length(description) <= 10000),
@@ -1734,7 +1782,7 @@ AS $body$
 BEGIN
 	EXECUTE format($ddl$
 CREATE TABLE %1$I.team_members (
-	tenant_id	uuid NOT NULL,
+	tenant_id	uuid NOT NULL DEFAULT @extschema@._context_tenant(),
 	team_id		uuid NOT NULL,
 	user_id		uuid NOT NULL,
 	added_at	timestamptz NOT NULL DEFAULT now(),
@@ -1805,7 +1853,7 @@ CREATE TABLE %1$I.issue_counters (
 );
 
 CREATE TABLE %1$I.issues (
-	tenant_id	uuid NOT NULL,
+	tenant_id	uuid NOT NULL DEFAULT @extschema@._context_tenant(),
 	id			uuid NOT NULL DEFAULT gen_random_uuid(),
 	number		integer NOT NULL,
 	key			text COLLATE "C" NOT NULL,
@@ -1835,7 +1883,7 @@ CREATE TABLE %1$I.issues (
 	CONSTRAINT issues_assignee_fkey FOREIGN KEY (tenant_id, assignee_id)
 		REFERENCES %1$I.users (tenant_id, id),
 	CONSTRAINT issues_team_fkey FOREIGN KEY (tenant_id, team_id)
-		REFERENCES %1$I.teams (tenant_id, id) ON DELETE SET NULL (team_id)
+		REFERENCES %1$I.teams (tenant_id, id)
 );
 CREATE INDEX issues_status_idx ON %1$I.issues (tenant_id, status, created_at DESC);
 CREATE INDEX issues_created_idx ON %1$I.issues (tenant_id, created_at DESC);
@@ -1868,6 +1916,10 @@ CREATE TRIGGER issues_check BEFORE INSERT OR UPDATE ON %1$I.issues
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._check_statement();
 CREATE TRIGGER issues_admin_delete BEFORE DELETE ON %1$I.issues
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._check_statement('delete issues');
+-- A deleted team's issues keep no team: a foreign key's ON DELETE SET NULL
+-- would, but Citus refuses one on a key that includes tenant_id
+CREATE TRIGGER teams_issues_unassign BEFORE DELETE ON %1$I.teams
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._team_issues_unassign();
 
 -- Only the issue trigger, as the table's owner, touches the counters.
 ALTER TABLE %1$I.issue_counters ENABLE ROW LEVEL SECURITY;
@@ -1921,7 +1973,7 @@ AS $body$
 BEGIN
 	EXECUTE format($ddl$
 CREATE TABLE %1$I.comments (
-	tenant_id	uuid NOT NULL,
+	tenant_id	uuid NOT NULL DEFAULT @extschema@._context_tenant(),
 	id			uuid NOT NULL DEFAULT gen_random_uuid(),
 	issue_id	uuid NOT NULL,
 	author_id	uuid NOT NULL,
@@ -2180,6 +2232,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	IF current_setting('application_name') LIKE 'citus\_internal%' THEN
+		RETURN NULL;
+	END IF;
 	PERFORM pg_notify('pgrst', 'reload config');
 	PERFORM pg_notify('pgrst', 'reload schema');
 	RETURN NULL;
@@ -2281,6 +2336,168 @@ REVOKE ALL ON FUNCTION @extschema@.http_jwks() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.http_jwks() TO tracker_operator;
 COMMENT ON FUNCTION @extschema@.http_jwks() IS
 'The active public keys (RSA and EC) as a JWKS, for PostgREST''s jwt-secret; HMAC secrets are never exported.';
+
+-- tracker: a database distributed over a Citus cluster (docs/scaling.md)
+--
+-- tracker.distribute() makes tracker's own tables, which every context is
+-- made of, reference tables (a copy on every node, read by the library
+-- through the node's own copy, src/placement.c), the pool's tables
+-- distributed by tenant_id in one co-location group (a tenant's users,
+-- teams, issues and comments in one shard), and each silo a distributed
+-- schema (all of it on one node).  Citus's catalogs are read through
+-- EXECUTE: this file is installed on servers without Citus too.
+
+-- How Citus distributes a table: 'h' by hash, 'n' a single shard (a
+-- reference table, a table of a distributed schema, a local table Citus
+-- manages), NULL when it does not, or Citus is not there.
+CREATE FUNCTION @extschema@._citus_method(rel regclass)
+RETURNS "char"
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	method "char";
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RETURN NULL;
+	END IF;
+	EXECUTE 'SELECT partmethod FROM pg_catalog.pg_dist_partition '
+			'WHERE logicalrelid OPERATOR(pg_catalog.=) $1'
+		INTO method USING rel;
+	RETURN method;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._citus_method(regclass) FROM PUBLIC;
+
+-- Has tracker.distribute() run in this database?
+CREATE FUNCTION @extschema@._distributed()
+RETURNS boolean
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT @extschema@._citus_method('@extschema@.tenants') IS NOT NULL $$;
+REVOKE ALL ON FUNCTION @extschema@._distributed() FROM PUBLIC;
+
+-- Turns the database into a distributed one.  Runs in the caller's
+-- transaction, and does again only what is not done yet.
+CREATE FUNCTION @extschema@.distribute(shard_count integer DEFAULT 32)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t name;
+	s name;
+	r record;
+	coordinator boolean;
+	distributed_schema boolean;
+	foreign_keys text[];
+	stmt text;
+	pool_tables CONSTANT name[] := '{users, teams, team_members, issue_counters, issues, comments}';
+BEGIN
+	PERFORM @extschema@._require_operator('distribute the database');
+	IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+		RAISE EXCEPTION 'Citus is not installed in this database'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Install Citus on every node, preload it before tracker, and run CREATE EXTENSION citus (docs/scaling.md).';
+	END IF;
+	IF shard_count IS NULL OR shard_count NOT BETWEEN 1 AND 64000 THEN
+		RAISE EXCEPTION 'shard_count must be between 1 and 64000'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_node '
+			'WHERE groupid OPERATOR(pg_catalog.=) 0)' INTO coordinator;
+	IF NOT coordinator THEN
+		RAISE EXCEPTION 'the coordinator is not in the cluster''s metadata'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'Every node verifies tokens from its own copy of tracker''s tables, the coordinator too.',
+				  HINT = 'Run SELECT citus_set_coordinator_host(''<host>'', <port>) on the coordinator, then this again.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.data_schemas d
+			   WHERE d.version <> @extschema@._data_schema_version()) THEN
+		RAISE EXCEPTION 'some data schemas are not at the current version'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Run CALL tracker.upgrade_data_schemas(); then this again.';
+	END IF;
+	-- every data-schema table has triggers; tracker's run on the node of the row
+	PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+
+	-- What contexts are made of: a copy on every node.  The data-schema
+	-- tables that refer to tenants become Citus's local tables for now.
+	FOREACH t IN ARRAY '{jwt_keys, revoked_tokens, tenants, data_schemas}'::name[] LOOP
+		IF @extschema@._citus_method(format('@extschema@.%I', t)) IS NULL THEN
+			EXECUTE 'SELECT create_reference_table($1)' USING format('@extschema@.%I', t)::regclass;
+		END IF;
+	END LOOP;
+
+	-- The pool: by tenant, in one co-location group.  Citus distributes no
+	-- table while a foreign key ties it to one it has not distributed yet:
+	-- those between the pool's own tables go, and come back after.  The
+	-- rows are copied as they are: the tables' triggers, which check a
+	-- tenant user's writes, are off meanwhile.
+	IF @extschema@._citus_method('tracker_pool.users') IS DISTINCT FROM 'h' THEN
+		SELECT array_agg(format('ALTER TABLE %s ADD CONSTRAINT %I %s',
+								c.conrelid::regclass, c.conname, pg_get_constraintdef(c.oid))
+						 ORDER BY c.conrelid::regclass::text, c.conname)
+		INTO foreign_keys
+		FROM pg_constraint c JOIN pg_class ref ON ref.oid OPERATOR(pg_catalog.=) c.confrelid
+		WHERE c.contype = 'f'
+		  AND c.connamespace OPERATOR(pg_catalog.=) 'tracker_pool'::regnamespace
+		  AND ref.relnamespace OPERATOR(pg_catalog.=) 'tracker_pool'::regnamespace;
+		FOR r IN
+			SELECT c.conrelid::regclass AS rel, c.conname
+			FROM pg_constraint c JOIN pg_class ref ON ref.oid OPERATOR(pg_catalog.=) c.confrelid
+			WHERE c.contype = 'f'
+			  AND c.connamespace OPERATOR(pg_catalog.=) 'tracker_pool'::regnamespace
+			  AND ref.relnamespace OPERATOR(pg_catalog.=) 'tracker_pool'::regnamespace
+			ORDER BY 1::text, 2
+		LOOP
+			EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.rel, r.conname);
+		END LOOP;
+		FOREACH t IN ARRAY pool_tables LOOP
+			EXECUTE format('ALTER TABLE tracker_pool.%I DISABLE TRIGGER USER', t);
+			IF @extschema@._citus_method(format('tracker_pool.%I', t)) IS DISTINCT FROM 'h' THEN
+				IF t = 'users' THEN
+					EXECUTE 'SELECT create_distributed_table($1, ''tenant_id'', shard_count => $2, colocate_with => ''none'')'
+						USING 'tracker_pool.users'::regclass, shard_count;
+				ELSE
+					EXECUTE 'SELECT create_distributed_table($1, ''tenant_id'', colocate_with => ''tracker_pool.users'')'
+						USING format('tracker_pool.%I', t)::regclass;
+				END IF;
+			END IF;
+		END LOOP;
+		FOREACH stmt IN ARRAY coalesce(foreign_keys, '{}') LOOP
+			EXECUTE stmt;
+		END LOOP;
+		FOREACH t IN ARRAY pool_tables LOOP
+			EXECUTE format('ALTER TABLE tracker_pool.%I ENABLE TRIGGER USER', t);
+		END LOOP;
+	END IF;
+
+	-- Each silo: a distributed schema, all its tables on one node
+	FOR s IN SELECT d.schema_name FROM @extschema@.data_schemas d
+			 WHERE d.schema_name <> 'tracker_pool' ORDER BY 1
+	LOOP
+		EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_schema '
+				'WHERE schemaid OPERATOR(pg_catalog.=) $1::regnamespace)'
+			INTO distributed_schema USING s;
+		CONTINUE WHEN distributed_schema;
+		FOREACH t IN ARRAY pool_tables LOOP
+			EXECUTE format('ALTER TABLE %I.%I DISABLE TRIGGER USER', s, t);
+		END LOOP;
+		EXECUTE 'SELECT citus_schema_distribute($1)' USING s::regnamespace;
+		FOREACH t IN ARRAY pool_tables LOOP
+			EXECUTE format('ALTER TABLE %I.%I ENABLE TRIGGER USER', s, t);
+		END LOOP;
+	END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.distribute(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.distribute(integer) TO tracker_operator;
+COMMENT ON FUNCTION @extschema@.distribute(integer) IS
+'On a Citus cluster (coordinator in the metadata): tracker''s tables become reference tables, the pool''s tables are distributed by tenant_id with shard_count shards, and each silo becomes a distributed schema; rows are kept. Safe to run again; tenants created afterwards are distributed as they are created.';
 
 -- Every data schema that 1.0 made is at version 1 of the definition.  Once
 -- this update commits, a background worker brings them to the current

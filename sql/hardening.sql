@@ -129,6 +129,12 @@ INSERT INTO tracker_pool.comments (issue_id, content, mentions, internal)
 	SELECT i.id, 'hostile comment', ARRAY[tracker.current_user_id()], true FROM tracker_pool.issues i;
 UPDATE tracker_pool.comments SET content = 'edited under a hostile path';
 SELECT tracker.remove_team_member(t.id, :'uma_id') FROM tracker_pool.teams t;
+-- a team deleted: its issues lose it (a trigger of the extension's owner)
+INSERT INTO tracker_pool.teams (name) VALUES ('Short-lived team') RETURNING id AS short_team \gset
+UPDATE tracker_pool.issues SET team_id = :'short_team' WHERE title OPERATOR(pg_catalog.=) 'hostile two';
+DELETE FROM tracker_pool.teams WHERE id OPERATOR(pg_catalog.=) :'short_team';
+SELECT count(*) AS issues_of_no_team FROM tracker_pool.issues
+WHERE title OPERATOR(pg_catalog.=) 'hostile two' AND team_id IS NULL;
 SELECT tracker.allowed('delete issues') AS may_delete,
 	   tracker.status_transition_allowed('open', 'closed') AS workflow,
 	   tracker.current_member_role() AS role;
@@ -209,6 +215,8 @@ SELECT tracker.http_pre_config() IS NULL AS pre_config,
 SELECT tracker.http_config() LIKE '%db-pre-request = "tracker.http_pre_request"%' AS configured;
 SELECT jsonb_array_length(tracker.http_jwks() -> 'keys') AS public_keys;
 SELECT (tracker.tier_defaults('premium')).max_users AS premium_users;
+-- not a Citus cluster: distribute() says so (docs/scaling.md)
+SELECT tracker.distribute();
 SET client_min_messages = warning;
 RESET ROLE;
 -- and a superuser's: the upgrade of a data schema (the vault's, put back a
@@ -227,13 +235,15 @@ RESET search_path;
 -- (what the procedure did, read under the default path)
 SELECT count(*) AS schemas, count(*) FILTER (WHERE version < 2) AS behind FROM tracker.data_schemas;
 -- Every function of the extension ran above, under the hostile path
--- (statistics count calls of C and SQL functions alike)
+-- (statistics count calls of C and SQL functions alike), but distribute(),
+-- which ends only on a Citus cluster (the Citus suite runs it, test/citus)
 SELECT pg_stat_force_next_flush() IS NOT NULL AS flushed;
 SELECT p.oid::regprocedure AS not_run_under_the_hostile_path
 FROM pg_proc p
 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tracker'
 WHERE NOT EXISTS (SELECT FROM pg_stat_user_functions f WHERE f.funcid = p.oid AND f.calls > 0)
+  AND p.oid <> 'tracker.distribute(integer)'::regprocedure
 ORDER BY 1::text;
 SET track_functions = 'none';
 

@@ -24,6 +24,15 @@
  * counters are read once per transaction); then an expiry check against
  * the statement's start time.
  *
+ * On a Citus cluster every node verifies the tokens it is given (the
+ * coordinator forwards the context to the workers, forward.c), from the
+ * rows it holds (registry.c).  A worker that holds none of the token's
+ * tenant's rows gives its tasks no context: they have nothing of the
+ * tenant's to show.  Where the user's row was read from another node,
+ * through the planner, no trigger of this node sees it change: the entry
+ * then checks the row again in each transaction that uses it, and is not
+ * shared with the other backends.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -48,6 +57,7 @@
 #include "invalidation.h"
 #include "jwt.h"
 #include "keys.h"
+#include "placement.h"
 #include "registry.h"
 #include "settings.h"
 #include "shared.h"
@@ -61,6 +71,7 @@ typedef struct ContextEntry
 	char	   *subject;
 	Jsonb	   *claims;
 	ArrayType  *teams;			/* uuid[] of the user's teams; NULL until needed */
+	LocalTransactionId member_lxid; /* with facts.member_elsewhere: when read */
 	void	   *storage;		/* one chunk holding subject and claims */
 	bool		recently_used;	/* for the clock sweep that evicts entries */
 } ContextEntry;
@@ -77,6 +88,9 @@ static uint64 checked_local = 0;
 
 /* The entry for the current value of tracker.token, once resolved */
 static ContextEntry *current = NULL;
+
+/* The token is good, but this worker holds none of its tenant's rows */
+static bool current_elsewhere = false;
 
 /*
  * The tokens abandoned by a failed authenticate(), by digest: the one in
@@ -119,12 +133,42 @@ reset_entries(void)
 			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), __VA_ARGS__))
 
 /*
- * The database's word on a verified token: its tenant must be registered
- * and active, its subject an active user of that tenant, and it must have
- * been issued after the user's tokens were last revoked.  The role and the
- * teams come from the user's rows, never from the token.
+ * The user's word on a verified token: its subject must be an active user
+ * of the tenant, and it must have been issued after the user's tokens were
+ * last revoked.  False when this node is a worker that holds none of the
+ * tenant's rows.
  */
-static void
+static bool
+check_member(const char *schema, const pg_uuid_t *tenant, const char *subject,
+			 TimestampTz issued_at, MemberRecord *member)
+{
+	switch (registry_member(schema, tenant, subject, member))
+	{
+		case MEMBER_ELSEWHERE:
+			return false;
+		case MEMBER_NONE:
+			REJECT(errmsg("user \"%s\" is not a member of this tenant",
+						  jwt_shown(subject, strlen(subject))));
+			break;
+		case MEMBER_FOUND:
+			break;
+	}
+	if (!member->active)
+		REJECT(errmsg("user \"%s\" has been deactivated",
+					  jwt_shown(subject, strlen(subject))));
+	if (member->revokes &&
+		(issued_at == 0 || issued_at < member->tokens_valid_after))
+		REJECT(errmsg("token was issued before the user's tokens were revoked"),
+			   errhint("Request a new token from the identity provider."));
+	return true;
+}
+
+/*
+ * The database's word on a verified token: its tenant must be registered
+ * and active, and its user as check_member says.  The role and the teams
+ * come from the user's rows, never from the token.
+ */
+static bool
 check_membership(VerifiedToken *vt, TenantRecord *tenant, MemberRecord *member)
 {
 	if (!registry_tenant(&vt->tenant, tenant))
@@ -134,16 +178,34 @@ check_membership(VerifiedToken *vt, TenantRecord *tenant, MemberRecord *member)
 	if (strcmp(tenant->status, "active") != 0)
 		REJECT(errmsg("tenant is %s", tenant->status),
 			   errhint("Only an operator can reactivate a tenant."));
-	if (!registry_member(tenant->data_schema, &vt->tenant, vt->subject, member))
-		REJECT(errmsg("user \"%s\" is not a member of this tenant",
-					  jwt_shown(vt->subject, strlen(vt->subject))));
-	if (!member->active)
-		REJECT(errmsg("user \"%s\" has been deactivated",
-					  jwt_shown(vt->subject, strlen(vt->subject))));
-	if (member->revokes &&
-		(vt->issued_at == 0 || vt->issued_at < member->tokens_valid_after))
-		REJECT(errmsg("token was issued before the user's tokens were revoked"),
-			   errhint("Request a new token from the identity provider."));
+	return check_member(tenant->data_schema, &vt->tenant, vt->subject, vt->issued_at, member);
+}
+
+/*
+ * Is the user's row still what the entry says?  Asked once per
+ * transaction of an entry whose row was read from another node; raises
+ * 28000 as a first verification would when the user may no longer use it.
+ */
+static bool
+member_unchanged(ContextEntry *entry)
+{
+	MemberRecord member;
+
+	if (!entry->facts.member_elsewhere || entry->member_lxid == MyProc->lxid)
+		return true;
+	if (!check_member(entry->facts.data_schema, &entry->facts.tenant, entry->subject,
+					  entry->facts.issued_at, &member) ||
+		memcmp(&member.user_id, &entry->facts.user_id, sizeof(pg_uuid_t)) != 0 ||
+		strcmp(member.role, entry->facts.role) != 0)
+		return false;
+	/* the teams too are read again when asked for */
+	if (entry->teams != NULL)
+	{
+		pfree(entry->teams);
+		entry->teams = NULL;
+	}
+	entry->member_lxid = MyProc->lxid;
+	return true;
 }
 
 static void
@@ -329,7 +391,8 @@ entry_teams(ContextEntry *entry)
 		 * was verified (checked after reading them: a change that they saw
 		 * has bumped the counters already).
 		 */
-		if (!wrote_anything() && invalidation_stamp_current(&entry->facts.stamp, entry->facts.has_jti))
+		if (!wrote_anything() && !entry->facts.member_elsewhere &&
+			invalidation_stamp_current(&entry->facts.stamp, entry->facts.has_jti))
 			token_cache_add_teams(entry->digest, &entry->facts.stamp, teams, nteams);
 	}
 	return entry->teams;
@@ -338,7 +401,7 @@ entry_teams(ContextEntry *entry)
 /*
  * The context entry of a token, verifying the token unless this backend
  * has already verified it.  Raises 28000 for any token that is not (or no
- * longer) acceptable.
+ * longer) acceptable; NULL on a worker that holds none of the tenant's rows.
  */
 static ContextEntry *
 lookup_or_verify(const char *token)
@@ -364,7 +427,8 @@ lookup_or_verify(const char *token)
 			TimestampTz now = GetCurrentTimestamp();
 
 			if (entry->facts.recheck_at > now &&
-				invalidation_stamp_current(&entry->facts.stamp, entry->facts.has_jti))
+				invalidation_stamp_current(&entry->facts.stamp, entry->facts.has_jti) &&
+				member_unchanged(entry))
 			{
 				entry->recently_used = true;
 				return entry;
@@ -394,7 +458,8 @@ lookup_or_verify(const char *token)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("token has been revoked")));
-	check_membership(&vt, &tenant, &member);
+	if (!check_membership(&vt, &tenant, &member))
+		return NULL;
 
 	/* built in full before it enters the table, so an error leaves no half entry */
 	memset(&fresh, 0, sizeof(fresh));
@@ -413,10 +478,13 @@ lookup_or_verify(const char *token)
 	fresh.facts.limits.burst = tenant.request_burst;
 	fresh.facts.stamp = stamp;
 	fresh.facts.has_jti = vt.jti != NULL;
+	fresh.facts.issued_at = vt.issued_at;
+	fresh.facts.member_elsewhere = member.through_planner;
+	fresh.member_lxid = MyProc->lxid;
 
 	entry = enter(&fresh);
-	/* ... and if what it read was all committed, the others may have it */
-	if (!wrote_anything() && vt.kid != NULL)
+	/* ... and if what it read was all committed, here, the others may have it */
+	if (!wrote_anything() && vt.kid != NULL && !member.through_planner)
 		share(entry, vt.kid);
 	return entry;
 }
@@ -430,6 +498,9 @@ lookup_or_verify(const char *token)
 static void
 count_call(ContextEntry *entry)
 {
+	/* a worker's tasks are parts of a call the coordinator has counted */
+	if (placement_on_worker())
+		return;
 	if (counted_lxid == MyProc->lxid &&
 		memcmp(counted_digest, entry->digest, sizeof(counted_digest)) == 0)
 		return;
@@ -453,7 +524,8 @@ resolve(void)
 	{
 		checked_lxid = MyProc->lxid;
 		checked_local = invalidation_local();
-		if (!invalidation_stamp_current(&current->facts.stamp, current->facts.has_jti))
+		if (!invalidation_stamp_current(&current->facts.stamp, current->facts.has_jti) ||
+			!member_unchanged(current))
 		{
 			forget(current);
 			tracker_token_changed = true;
@@ -472,6 +544,7 @@ resolve(void)
 	if (tracker_token_changed)
 	{
 		current = NULL;
+		current_elsewhere = false;
 		if (tracker_token != NULL && tracker_token[0] != '\0')
 		{
 			if (nabandoned > 0 && is_abandoned(tracker_token))
@@ -480,8 +553,9 @@ resolve(void)
 						 errmsg("no tenant context: the last tracker.authenticate() of this session failed"),
 						 errhint("Call tracker.authenticate() with a valid token, or RESET tracker.token.")));
 			current = lookup_or_verify(tracker_token);
+			current_elsewhere = current == NULL;
 			/* a call is counted when a token is set, not when it is checked again */
-			if (!same_token)
+			if (!same_token && current != NULL)
 				count_call(current);
 		}
 		else
@@ -506,6 +580,12 @@ context_get(TenantContext *out)
 	strlcpy(out->key_prefix, entry->facts.key_prefix, sizeof(out->key_prefix));
 	strlcpy(out->data_schema, entry->facts.data_schema, sizeof(out->data_schema));
 	return true;
+}
+
+bool
+context_elsewhere(void)
+{
+	return resolve() == NULL && current_elsewhere;
 }
 
 bool
@@ -634,6 +714,12 @@ context_authenticate(const char *token, bool local)
 	PG_TRY();
 	{
 		entry = lookup_or_verify(token);
+		if (entry == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("this node holds none of the token's tenant's rows"),
+					 errdetail("A Citus worker verifies the tokens of the tenants whose shards it holds."),
+					 errhint("Connect to the coordinator.")));
 		count_call(entry);
 	}
 	PG_CATCH();

@@ -46,6 +46,13 @@ extern const Jsonb *context_claims(void);
 extern bool context_get(TenantContext *out);
 
 /*
+ * Whether the token in the setting is good but this node, a Citus worker,
+ * holds none of its tenant's rows: its tasks have no context, and nothing
+ * of the tenant's to write either.
+ */
+extern bool context_elsewhere(void);
+
+/*
  * Whether nothing the current context depends on is known to have changed
  * since it was verified, as of now (not as of the start of the
  * transaction); false without shared memory, where that cannot be known.

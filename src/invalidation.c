@@ -65,6 +65,7 @@
 
 #include "caller.h"
 #include "invalidation.h"
+#include "placement.h"
 #include "shared.h"
 
 static uint64 local_generation = 1;
@@ -347,14 +348,18 @@ take_slot(TransactionId xid)
  * Record this transaction, about to prepare, as one that changed contexts.
  * While it is prepared no backend trusts its caches, so only operators may:
  * a tenant user's prepared change would slow down every tenant until a
- * superuser ended it.
+ * superuser ended it.  On a Citus worker anyone may: there a prepared
+ * transaction is the worker's part of a write the coordinator commits in
+ * two phases (a tenant admin's change to every shard of team_members, say),
+ * and ends as soon as the coordinator commits; tenants connect to the
+ * coordinator, not to the workers (docs/scaling.md).
  */
 static void
 record_prepared_change(void)
 {
 	TransactionId xid = GetTopTransactionId();
 
-	if (!caller_is_operator())
+	if (!caller_is_operator() && !placement_on_worker())
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot PREPARE a transaction that has changed tracker's keys, tenants or members"),

@@ -11,6 +11,16 @@
  * reach cached contexts through invalidation.c.  Columns are found by
  * name, and indexes by the names the data-schema definition gives them.
  *
+ * On a Citus cluster the rows are read where this node keeps them
+ * (placement.c): tracker's own tables are reference tables, of which every
+ * node holds a copy; a tenant's users and teams are in its shard, or its
+ * silo's, on one worker.  A worker that holds no shard of the tenant
+ * answers that the rows are elsewhere, and gives no context (its tasks
+ * have none of the tenant's rows to show); the coordinator reads them
+ * through the planner instead, and keeps what it read for the transaction
+ * only, since the changes of those rows are seen by the node that holds
+ * them (docs/scaling.md).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -34,8 +44,14 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+
 #include "crypto.h"
 #include "invalidation.h"
+#include "placement.h"
 #include "registry.h"
 
 /*
@@ -171,6 +187,79 @@ copy_text(Datum d, char *dst, int size)
 }
 
 /*
+ * Open this node's rows of one of tracker's own tables, and the local
+ * index named index_name (unless NULL).  Every node of a cluster holds them.
+ */
+Relation
+registry_open_everywhere(const char *relname, const char *index_name, Oid *index)
+{
+	Oid			local;
+	int64		shardid;
+
+	if (!placement_local(relation_in("tracker", relname), NULL, &local, &shardid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this node holds no rows of \"tracker.%s\"", relname),
+				 errdetail("On a Citus cluster, tracker's tables are reference tables, of which every node in the metadata holds a copy."),
+				 errhint("Put the coordinator in the metadata with citus_set_coordinator_host(), then run tracker.distribute().")));
+	if (index_name != NULL)
+		*index = placement_index(relation_in("tracker", index_name), shardid);
+	return table_open(local, AccessShareLock);
+}
+
+/*
+ * Open this node's rows of a tenant's data-schema table, and its local
+ * index named index_name; NULL when another node holds them.
+ */
+static Relation
+open_tenant_rows(const char *schema, const char *relname, const char *index_name,
+				 const pg_uuid_t *tenant, Oid *index)
+{
+	Oid			local;
+	int64		shardid;
+
+	if (!placement_local(relation_in(schema, relname), tenant, &local, &shardid))
+		return NULL;
+	*index = placement_index(relation_in(schema, index_name), shardid);
+	return table_open(local, AccessShareLock);
+}
+
+/*
+ * Run a query of a tenant's rows that another node holds, through the
+ * planner (Citus sends it to that node), as the bootstrap superuser: the
+ * rows are read for the database, not for the caller, as the direct reads
+ * are.  Only where a distributed query may start: never on a worker, whose
+ * tasks may not start others.  Calls read(arg) with the result in
+ * SPI_tuptable.
+ */
+static void
+read_through_planner(const char *sql, const pg_uuid_t *tenant, Datum second, Oid second_type,
+					 void (*read) (void *), void *arg)
+{
+	Oid			save_user;
+	int			save_sec;
+	Oid			argtypes[2] = {UUIDOID, second_type};
+	Datum		args[2] = {UUIDPGetDatum(tenant), second};
+
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute_with_args(sql, 2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read a tenant's rows through the planner");
+		read(arg);
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
+}
+
+/*
  * Revoked token ids are few next to the tokens verified, and change
  * rarely: the whole table is read into a set of their SHA-256 digests,
  * again after each change of it (the revocations counter), so that a new
@@ -186,7 +275,7 @@ static InvalStamp revoked_stamp;
 static bool revoked_stamp_valid = false;
 
 static bool
-index_jti_revoked(Relation rel, const char *jti)
+index_jti_revoked(Relation rel, Oid index, const char *jti)
 {
 	SysScanDesc scan;
 	ScanKeyData key;
@@ -194,8 +283,7 @@ index_jti_revoked(Relation rel, const char *jti)
 
 	ScanKeyInit(&key, attnameAttNum(rel, "jti", false), BTEqualStrategyNumber,
 				F_TEXTEQ, CStringGetTextDatum(jti));
-	scan = systable_beginscan(rel, relation_in("tracker", "revoked_tokens_pkey"),
-							  true, NULL, 1, &key);
+	scan = systable_beginscan(rel, index, true, NULL, 1, &key);
 	found = HeapTupleIsValid(systable_getnext(scan));
 	systable_endscan(scan);
 	return found;
@@ -247,12 +335,13 @@ bool
 registry_jti_revoked(const char *jti)
 {
 	Relation	rel = NULL;
+	Oid			index = InvalidOid;
 	bool		use_set = !RecoveryInProgress();
 	bool		found;
 
 	if (use_set && (!revoked_stamp_valid || !invalidation_stamp_current(&revoked_stamp, true)))
 	{
-		rel = table_open(relation_in("tracker", "revoked_tokens"), AccessShareLock);
+		rel = registry_open_everywhere("revoked_tokens", "revoked_tokens_pkey", &index);
 		load_revoked_set(rel);
 	}
 	if (use_set && revoked_set != NULL)
@@ -265,8 +354,8 @@ registry_jti_revoked(const char *jti)
 	else
 	{
 		if (rel == NULL)
-			rel = table_open(relation_in("tracker", "revoked_tokens"), AccessShareLock);
-		found = index_jti_revoked(rel, jti);
+			rel = registry_open_everywhere("revoked_tokens", "revoked_tokens_pkey", &index);
+		found = index_jti_revoked(rel, index, jti);
 	}
 	if (rel != NULL)
 		table_close(rel, AccessShareLock);
@@ -426,12 +515,12 @@ read_tenant(const pg_uuid_t *tenant, TenantRecord *out)
 	ScanKeyData key;
 	HeapTuple	tuple;
 	bool		isnull;
+	Oid			index;
 
-	rel = table_open(relation_in("tracker", "tenants"), AccessShareLock);
+	rel = registry_open_everywhere("tenants", "tenants_pkey", &index);
 	ScanKeyInit(&key, attnameAttNum(rel, "id", false), BTEqualStrategyNumber,
 				F_UUID_EQ, UUIDPGetDatum(tenant));
-	scan = systable_beginscan(rel, relation_in("tracker", "tenants_pkey"),
-							  true, NULL, 1, &key);
+	scan = systable_beginscan(rel, index, true, NULL, 1, &key);
 	tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple))
 	{
@@ -451,31 +540,32 @@ read_tenant(const pg_uuid_t *tenant, TenantRecord *out)
 	return HeapTupleIsValid(tuple);
 }
 
-static bool read_member(const char *schema, const pg_uuid_t *tenant,
-						const char *subject, MemberRecord *out);
+static MemberLookup read_member(const char *schema, const pg_uuid_t *tenant,
+								const char *subject, MemberRecord *out);
 static int	read_member_teams(const char *schema, const pg_uuid_t *tenant,
-							  const pg_uuid_t *user, pg_uuid_t **teams);
+							  const pg_uuid_t *user, pg_uuid_t **teams, bool *kept);
 
-bool
+MemberLookup
 registry_member(const char *schema, const pg_uuid_t *tenant,
 				const char *subject, MemberRecord *out)
 {
 	RowCacheKey key;
 	RowCacheEntry *slot;
 	InvalStamp	stamp;
+	MemberLookup found;
 
 	row_key(&key, tenant, ROW_MEMBER);
 	crypto_sha256(subject, strlen(subject), key.id);
 	if ((slot = cached_row(&key, schema)) != NULL)
 	{
 		*out = slot->row.member;
-		return true;
+		return MEMBER_FOUND;
 	}
 	invalidation_stamp(tenant, &stamp);
-	if (!read_member(schema, tenant, subject, out))
-		return false;
-	cache_row(&key, schema, &stamp)->row.member = *out;
-	return true;
+	found = read_member(schema, tenant, subject, out);
+	if (found == MEMBER_FOUND && !out->through_planner)
+		cache_row(&key, schema, &stamp)->row.member = *out;
+	return found;
 }
 
 int
@@ -486,6 +576,7 @@ registry_member_teams(const char *schema, const pg_uuid_t *tenant,
 	RowCacheEntry *slot;
 	InvalStamp	stamp;
 	int			n;
+	bool		kept;
 
 	row_key(&key, tenant, ROW_TEAMS);
 	memcpy(key.id, user, sizeof(pg_uuid_t));
@@ -497,8 +588,8 @@ registry_member_teams(const char *schema, const pg_uuid_t *tenant,
 		return n;
 	}
 	invalidation_stamp(tenant, &stamp);
-	n = read_member_teams(schema, tenant, user, teams);
-	if (n <= TEAMS_CACHED)
+	n = read_member_teams(schema, tenant, user, teams, &kept);
+	if (kept && n <= TEAMS_CACHED)
 	{
 		slot = cache_row(&key, schema, &stamp);
 		slot->row.teams.n = n;
@@ -507,24 +598,65 @@ registry_member_teams(const char *schema, const pg_uuid_t *tenant,
 	return n;
 }
 
-static bool
+/* A user's row as read_through_planner finds it */
+typedef struct PlannerMember
+{
+	MemberRecord *out;
+	bool		found;
+} PlannerMember;
+
+static void
+take_member(void *arg)
+{
+	PlannerMember *pm = arg;
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_processed == 0)
+		return;
+	pm->found = true;
+	pm->out->user_id = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	copy_text(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull),
+			  pm->out->role, sizeof(pm->out->role));
+	pm->out->active = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
+	pm->out->revokes = !isnull;
+	pm->out->tokens_valid_after = isnull ? 0 : DatumGetTimestampTz(d);
+}
+
+static MemberLookup
 read_member(const char *schema, const pg_uuid_t *tenant,
 			const char *subject, MemberRecord *out)
 {
 	Relation	rel;
+	Oid			index;
 	SysScanDesc scan;
 	ScanKeyData keys[2];
 	HeapTuple	tuple;
 	bool		isnull;
 	Datum		d;
 
-	rel = table_open(relation_in(schema, "users"), AccessShareLock);
+	memset(out, 0, sizeof(*out));
+	rel = open_tenant_rows(schema, "users", "users_subject_key", tenant, &index);
+	if (rel == NULL)
+	{
+		PlannerMember pm = {out, false};
+
+		if (placement_on_worker())
+			return MEMBER_ELSEWHERE;
+		read_through_planner(psprintf("SELECT id, role, active, tokens_valid_after FROM %s.users "
+									  "WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+									  "AND subject OPERATOR(pg_catalog.=) $2",
+									  quote_identifier(schema)),
+							 tenant, CStringGetTextDatum(subject), TEXTOID, take_member, &pm);
+		out->through_planner = true;
+		return pm.found ? MEMBER_FOUND : MEMBER_NONE;
+	}
 	ScanKeyInit(&keys[0], attnameAttNum(rel, "tenant_id", false),
 				BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(tenant));
 	ScanKeyInit(&keys[1], attnameAttNum(rel, "subject", false),
 				BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(subject));
-	scan = systable_beginscan(rel, relation_in(schema, "users_subject_key"),
-							  true, NULL, 2, keys);
+	scan = systable_beginscan(rel, index, true, NULL, 2, keys);
 	tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple))
 	{
@@ -537,28 +669,71 @@ read_member(const char *schema, const pg_uuid_t *tenant,
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	return HeapTupleIsValid(tuple);
+	return HeapTupleIsValid(tuple) ? MEMBER_FOUND : MEMBER_NONE;
 }
 
+/* A user's teams as read_through_planner finds them */
+typedef struct PlannerTeams
+{
+	pg_uuid_t **teams;
+	int			n;
+} PlannerTeams;
+
+static void
+take_teams(void *arg)
+{
+	PlannerTeams *pt = arg;
+
+	*pt->teams = palloc(Max(SPI_processed, 1) * sizeof(pg_uuid_t));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		(*pt->teams)[pt->n++] = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[i],
+															 SPI_tuptable->tupdesc, 1, &isnull));
+	}
+}
+
+/*
+ * The user's teams; *kept says whether they may be cached (not when read
+ * through the planner, nor when this worker holds none of them: it then
+ * answers none, so its tasks show no team's issues).
+ */
 static int
 read_member_teams(const char *schema, const pg_uuid_t *tenant,
-				  const pg_uuid_t *user, pg_uuid_t **teams)
+				  const pg_uuid_t *user, pg_uuid_t **teams, bool *kept)
 {
 	Relation	rel;
+	Oid			index;
 	SysScanDesc scan;
 	ScanKeyData keys[2];
 	HeapTuple	tuple;
 	int			n = 0;
 	int			size = 8;
 
+	*kept = false;
+	rel = open_tenant_rows(schema, "team_members", "team_members_user_idx", tenant, &index);
+	if (rel == NULL)
+	{
+		PlannerTeams pt = {teams, 0};
+
+		*teams = palloc(sizeof(pg_uuid_t));
+		if (placement_on_worker())
+			return 0;
+		read_through_planner(psprintf("SELECT team_id FROM %s.team_members "
+									  "WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+									  "AND user_id OPERATOR(pg_catalog.=) $2",
+									  quote_identifier(schema)),
+							 tenant, UUIDPGetDatum(user), UUIDOID, take_teams, &pt);
+		return pt.n;
+	}
+	*kept = true;
 	*teams = palloc(size * sizeof(pg_uuid_t));
-	rel = table_open(relation_in(schema, "team_members"), AccessShareLock);
 	ScanKeyInit(&keys[0], attnameAttNum(rel, "tenant_id", false),
 				BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(tenant));
 	ScanKeyInit(&keys[1], attnameAttNum(rel, "user_id", false),
 				BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(user));
-	scan = systable_beginscan(rel, relation_in(schema, "team_members_user_idx"),
-							  true, NULL, 2, keys);
+	scan = systable_beginscan(rel, index, true, NULL, 2, keys);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
 		bool		isnull;
@@ -575,24 +750,31 @@ read_member_teams(const char *schema, const pg_uuid_t *tenant,
 	return n;
 }
 
+/*
+ * The issue's people, when this node holds the tenant's issues (a policy
+ * on a comment runs where the comment is, beside its issue); false when
+ * it does not, as for no such issue.
+ */
 bool
 registry_issue_people(const char *schema, const pg_uuid_t *tenant,
 					  const pg_uuid_t *issue, IssuePeople *out)
 {
 	Relation	rel;
+	Oid			index;
 	SysScanDesc scan;
 	ScanKeyData keys[2];
 	HeapTuple	tuple;
 	bool		isnull;
 	Datum		d;
 
-	rel = table_open(relation_in(schema, "issues"), AccessShareLock);
+	rel = open_tenant_rows(schema, "issues", "issues_pkey", tenant, &index);
+	if (rel == NULL)
+		return false;
 	ScanKeyInit(&keys[0], attnameAttNum(rel, "tenant_id", false),
 				BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(tenant));
 	ScanKeyInit(&keys[1], attnameAttNum(rel, "id", false),
 				BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(issue));
-	scan = systable_beginscan(rel, relation_in(schema, "issues_pkey"), true,
-							  GetActiveSnapshot(), 2, keys);
+	scan = systable_beginscan(rel, index, true, GetActiveSnapshot(), 2, keys);
 	tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple))
 	{
@@ -626,15 +808,15 @@ registry_is_data_schema(const char *schema)
 	ScanKeyData key;
 	NameData	name;
 	bool		found;
+	Oid			index;
 
 	if (!OidIsValid(relid))
 		return true;
 	namestrcpy(&name, schema);
-	rel = table_open(relid, AccessShareLock);
+	rel = registry_open_everywhere("data_schemas", "data_schemas_pkey", &index);
 	ScanKeyInit(&key, attnameAttNum(rel, "schema_name", false), BTEqualStrategyNumber,
 				F_NAMEEQ, NameGetDatum(&name));
-	scan = systable_beginscan(rel, relation_in("tracker", "data_schemas_pkey"),
-							  true, NULL, 1, &key);
+	scan = systable_beginscan(rel, index, true, NULL, 1, &key);
 	found = HeapTupleIsValid(systable_getnext(scan));
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -678,10 +860,14 @@ registry_month_calls(const pg_uuid_t *tenant, int32 first_day, int32 last_day)
 	ScanKeyData keys[2];
 	HeapTuple	tuple;
 	int64		calls = 0;
+	Oid			local;
+	int64		shardid;
 
-	if (!OidIsValid(relid) || !OidIsValid(index))
+	if (!OidIsValid(relid) || !OidIsValid(index) ||
+		!placement_local(relid, NULL, &local, &shardid))
 		return 0;
-	rel = table_open(relid, AccessShareLock);
+	index = placement_index(index, shardid);
+	rel = table_open(local, AccessShareLock);
 	ScanKeyInit(&keys[0], attnameAttNum(rel, "tenant_id", false),
 				BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(tenant));
 	ScanKeyInit(&keys[1], attnameAttNum(rel, "day", false),
@@ -711,12 +897,12 @@ registry_tenant_schema_latest(const pg_uuid_t *tenant, char *schema)
 	HeapTuple	tuple;
 	bool		isnull;
 	Snapshot	latest = RegisterSnapshot(GetLatestSnapshot());
+	Oid			index;
 
-	rel = table_open(relation_in("tracker", "tenants"), AccessShareLock);
+	rel = registry_open_everywhere("tenants", "tenants_pkey", &index);
 	ScanKeyInit(&key, attnameAttNum(rel, "id", false), BTEqualStrategyNumber,
 				F_UUID_EQ, UUIDPGetDatum(tenant));
-	scan = systable_beginscan(rel, relation_in("tracker", "tenants_pkey"),
-							  true, latest, 1, &key);
+	scan = systable_beginscan(rel, index, true, latest, 1, &key);
 	tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple))
 		strlcpy(schema,

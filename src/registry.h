@@ -34,11 +34,27 @@ typedef struct MemberRecord
 	bool		active;
 	bool		revokes;		/* tokens_valid_after is set */
 	TimestampTz tokens_valid_after;
+	bool		through_planner;	/* read from another node: good for this transaction */
 } MemberRecord;
+
+typedef enum MemberLookup
+{
+	MEMBER_NONE,				/* the tenant has no such user */
+	MEMBER_FOUND,
+	MEMBER_ELSEWHERE			/* a worker that holds none of the tenant's rows */
+} MemberLookup;
 
 /* A column of a row by name; an error naming ALTER EXTENSION UPDATE when missing */
 extern Datum registry_column(HeapTuple tuple, Relation rel, const char *name,
 							 bool *isnull);
+
+/*
+ * Open this node's rows of tracker.relname (on a Citus cluster, its
+ * reference table's local shard), and with index_name its index into
+ * *index; an error when this node holds none.
+ */
+extern Relation registry_open_everywhere(const char *relname, const char *index_name,
+										 Oid *index);
 
 /* Is this schema registered in tracker.data_schemas?  (true without a registry) */
 extern bool registry_is_data_schema(const char *schema);
@@ -68,8 +84,8 @@ extern bool registry_tenant_schema_latest(const pg_uuid_t *tenant, char *schema)
 /* The tenant's row in tracker.tenants; false when there is none */
 extern bool registry_tenant(const pg_uuid_t *tenant, TenantRecord *out);
 
-/* The tenant's user with this subject, in its data schema; false when none */
-extern bool registry_member(const char *schema, const pg_uuid_t *tenant,
+/* The tenant's user with this subject, in its data schema */
+extern MemberLookup registry_member(const char *schema, const pg_uuid_t *tenant,
 							const char *subject, MemberRecord *out);
 
 /* The teams the user belongs to, palloc'd; returns how many */

@@ -37,6 +37,8 @@ typedef struct VerifiedFacts
 	TimestampTz recheck_at;		/* expiry, or earlier retirement of its key */
 	InvalStamp	stamp;			/* what the answers depend on */
 	bool		has_jti;		/* revocations concern it */
+	TimestampTz issued_at;		/* iat, 0 without one */
+	bool		member_elsewhere;	/* user read through the planner: see context.c */
 } VerifiedFacts;
 
 /*

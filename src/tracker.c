@@ -12,7 +12,9 @@
  * when what it cached has changed, settings.c holds the tracker.* settings,
  * sign.c mints tokens for operators, roles.c holds the roles matrix,
  * workflow.c the issue workflow, upgrade.c the worker that upgrades data
- * schemas, and guard.c keeps tenant users from locking shared tables.
+ * schemas, guard.c keeps tenant users from locking shared tables,
+ * placement.c finds the rows of a table on a Citus node, and forward.c
+ * gives a Citus cluster's workers the context of a distributed statement.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,6 +24,7 @@
 #include "utils/guc.h"
 
 #include "context.h"
+#include "forward.h"
 #include "guard.h"
 #include "invalidation.h"
 #include "moves.h"
@@ -42,6 +45,7 @@ _PG_init(void)
 	MarkGUCPrefixReserved("tracker");
 	invalidation_init();
 	guard_init();
+	forward_init();
 	moves_init();
 	plans_init();
 	shared_init();

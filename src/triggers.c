@@ -492,6 +492,9 @@ PG_FUNCTION_INFO_V1(tracker_check_statement);
  * roles matrix (roles.c), only the roles that may take it pass.  A superuser
  * without a context passes (it bypasses row-level security anyway, and
  * maintenance needs no token); the row triggers still refuse its inserts.
+ * So does a statement on a Citus worker that holds none of the context's
+ * tenant's rows (a task of a statement sent to every shard): it has none
+ * to change, and the worker that holds them checks the statement.
  */
 Datum
 tracker_check_statement(PG_FUNCTION_ARGS)
@@ -507,7 +510,7 @@ tracker_check_statement(PG_FUNCTION_ARGS)
 				 errmsg("tracker._check_statement() must be a statement trigger with at most one argument")));
 	if (!context_get(&ctx))
 	{
-		if (superuser())
+		if (superuser() || context_elsewhere())
 			return PointerGetDatum(NULL);
 		require_context(&ctx);
 	}

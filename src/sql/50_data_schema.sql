@@ -103,6 +103,27 @@ COMMENT ON FUNCTION @extschema@._comments_write() IS
 REVOKE ALL ON FUNCTION @extschema@._check_statement(), @extschema@._stamp_row(),
 	@extschema@._issues_write(), @extschema@._comments_write() FROM PUBLIC;
 
+-- Trigger of teams, before a team is deleted: its issues keep no team, as
+-- a foreign key's ON DELETE SET NULL (team_id) would leave them (Citus
+-- refuses that rule on a key that includes the distribution column).  As
+-- the extension's owner, as a foreign key's action runs: whoever may delete
+-- the team unassigns its issues, seen or not.
+CREATE FUNCTION @extschema@._team_issues_unassign()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	EXECUTE format('UPDATE %I.issues SET team_id = NULL '
+				   'WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND team_id OPERATOR(pg_catalog.=) $2',
+				   TG_TABLE_SCHEMA)
+		USING OLD.tenant_id, OLD.id;
+	RETURN OLD;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._team_issues_unassign() FROM PUBLIC;
+
 CREATE FUNCTION @extschema@._users_write()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -172,6 +193,8 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	t name;
 BEGIN
 	CASE to_version
 	WHEN 2 THEN
@@ -181,6 +204,19 @@ BEGIN
 		-- version 1, when a row breaks it; the error says which constraint.
 		EXECUTE format('ALTER TABLE %I.issues DROP CONSTRAINT issues_labels_check, '
 					   'ADD CONSTRAINT issues_labels_check CHECK (@extschema@.labels_valid(labels))',
+					   schema);
+		-- 1.1: what Citus needs to distribute a data schema.  Inserts are
+		-- routed by tenant_id before any trigger runs, so the tables that
+		-- users insert into take it from the context by default; and no
+		-- foreign key that includes it may set it to NULL (the issues of a
+		-- deleted team lose it by a trigger instead, a rule).
+		FOREACH t IN ARRAY '{teams, team_members, issues, comments}'::name[] LOOP
+			EXECUTE format('ALTER TABLE %I.%I ALTER COLUMN tenant_id SET DEFAULT @extschema@._context_tenant()',
+						   schema, t);
+		END LOOP;
+		EXECUTE format('ALTER TABLE %1$I.issues DROP CONSTRAINT issues_team_fkey, '
+					   'ADD CONSTRAINT issues_team_fkey FOREIGN KEY (tenant_id, team_id) '
+					   'REFERENCES %1$I.teams (tenant_id, id)',
 					   schema);
 	ELSE
 		RAISE EXCEPTION 'no upgrade step to data-schema version %', to_version
@@ -232,6 +268,10 @@ BEGIN
 				   'allows in their own tenant.');
 	EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', schema);
 	EXECUTE format('GRANT USAGE ON SCHEMA %I TO tracker_user, tracker_operator', schema);
+	-- Citus creates a distributed table's triggers on its shards only when told to
+	IF @extschema@._distributed() THEN
+		PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+	END IF;
 	FOREACH e IN ARRAY @extschema@._data_schema_entities()
 	LOOP
 		EXECUTE format('SELECT @extschema@.%I($1)', '_data_' || e || '_rules') USING schema;
@@ -269,7 +309,15 @@ BEGIN
 		RETURN false;
 	END IF;
 
+	-- in a distributed database, a distributed schema: its tables, all on
+	-- one node, are distributed as they are created (docs/scaling.md)
+	IF @extschema@._distributed() THEN
+		PERFORM set_config('citus.enable_schema_based_sharding', 'on', true);
+	END IF;
 	EXECUTE format('CREATE SCHEMA %I', schema);
+	IF @extschema@._distributed() THEN
+		PERFORM set_config('citus.enable_schema_based_sharding', 'off', true);
+	END IF;
 	FOREACH e IN ARRAY @extschema@._data_schema_entities()
 	LOOP
 		EXECUTE format('SELECT @extschema@.%I($1)', '_data_' || e || '_tables') USING schema;

@@ -76,13 +76,19 @@ COMMENT ON FUNCTION @extschema@.http_pre_config() IS
 
 -- A data schema that appears, goes or changes tells PostgREST to reload its
 -- configuration (the list of schemas) and its schema cache, when the
--- transaction commits.
+-- transaction commits.  On a Citus cluster the registry is a reference
+-- table, and the trigger fires on each node's copy: only the coordinator's
+-- own change notifies (a change Citus makes over its connections between
+-- nodes is prepared, and a transaction that notified cannot be).
 CREATE FUNCTION @extschema@._http_reload()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	IF current_setting('application_name') LIKE 'citus\_internal%' THEN
+		RETURN NULL;
+	END IF;
 	PERFORM pg_notify('pgrst', 'reload config');
 	PERFORM pg_notify('pgrst', 'reload schema');
 	RETURN NULL;

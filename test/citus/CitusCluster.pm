@@ -5,7 +5,8 @@
 # citus_cluster(NAME, WORKERS): a started coordinator, in the metadata, and
 # WORKERS started workers added to it, each with citus and tracker preloaded
 # (Citus first, as it requires), logical WAL (shard moves) and connections
-# between nodes over the nodes' Unix sockets without SSL.
+# between nodes, and of a node to itself (shard splits), over the nodes'
+# Unix sockets without SSL.
 
 package CitusCluster;
 
@@ -38,6 +39,7 @@ max_wal_senders = 10
 max_replication_slots = 10
 max_connections = 100
 citus.node_conninfo = 'sslmode=disable'
+citus.local_hostname = '@{[ $node->host ]}'
 });
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION citus');

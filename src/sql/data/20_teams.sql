@@ -8,7 +8,7 @@ AS $body$
 BEGIN
 	EXECUTE format($ddl$
 CREATE TABLE %1$I.teams (
-	tenant_id	uuid NOT NULL REFERENCES @extschema@.tenants (id),
+	tenant_id	uuid NOT NULL DEFAULT @extschema@._context_tenant() REFERENCES @extschema@.tenants (id),
 	id			uuid NOT NULL DEFAULT gen_random_uuid(),
 	name		text NOT NULL CHECK (length(btrim(name)) BETWEEN 1 AND 200),
 	description	text NOT NULL DEFAULT '' CHECK (length(description) <= 10000),

@@ -8,7 +8,7 @@ AS $body$
 BEGIN
 	EXECUTE format($ddl$
 CREATE TABLE %1$I.team_members (
-	tenant_id	uuid NOT NULL,
+	tenant_id	uuid NOT NULL DEFAULT @extschema@._context_tenant(),
 	team_id		uuid NOT NULL,
 	user_id		uuid NOT NULL,
 	added_at	timestamptz NOT NULL DEFAULT now(),

@@ -13,7 +13,7 @@ CREATE TABLE %1$I.issue_counters (
 );
 
 CREATE TABLE %1$I.issues (
-	tenant_id	uuid NOT NULL,
+	tenant_id	uuid NOT NULL DEFAULT @extschema@._context_tenant(),
 	id			uuid NOT NULL DEFAULT gen_random_uuid(),
 	number		integer NOT NULL,
 	key			text COLLATE "C" NOT NULL,
@@ -43,7 +43,7 @@ CREATE TABLE %1$I.issues (
 	CONSTRAINT issues_assignee_fkey FOREIGN KEY (tenant_id, assignee_id)
 		REFERENCES %1$I.users (tenant_id, id),
 	CONSTRAINT issues_team_fkey FOREIGN KEY (tenant_id, team_id)
-		REFERENCES %1$I.teams (tenant_id, id) ON DELETE SET NULL (team_id)
+		REFERENCES %1$I.teams (tenant_id, id)
 );
 CREATE INDEX issues_status_idx ON %1$I.issues (tenant_id, status, created_at DESC);
 CREATE INDEX issues_created_idx ON %1$I.issues (tenant_id, created_at DESC);
@@ -76,6 +76,10 @@ CREATE TRIGGER issues_check BEFORE INSERT OR UPDATE ON %1$I.issues
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._check_statement();
 CREATE TRIGGER issues_admin_delete BEFORE DELETE ON %1$I.issues
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._check_statement('delete issues');
+-- A deleted team's issues keep no team: a foreign key's ON DELETE SET NULL
+-- would, but Citus refuses one on a key that includes tenant_id
+CREATE TRIGGER teams_issues_unassign BEFORE DELETE ON %1$I.teams
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._team_issues_unassign();
 
 -- Only the issue trigger, as the table's owner, touches the counters.
 ALTER TABLE %1$I.issue_counters ENABLE ROW LEVEL SECURITY;

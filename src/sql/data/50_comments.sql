@@ -8,7 +8,7 @@ AS $body$
 BEGIN
 	EXECUTE format($ddl$
 CREATE TABLE %1$I.comments (
-	tenant_id	uuid NOT NULL,
+	tenant_id	uuid NOT NULL DEFAULT @extschema@._context_tenant(),
 	id			uuid NOT NULL DEFAULT gen_random_uuid(),
 	issue_id	uuid NOT NULL,
 	author_id	uuid NOT NULL,
