@@ -692,9 +692,11 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Set requests_per_second first, or a larger burst; a NULL burst means requests_per_second.';
 	END IF;
+	-- (searched CASEs: Citus sends a simple CASE on a variable to the copies
+	-- of a reference table as a comparison of the wrong type)
 	UPDATE @extschema@.tenants x
-	SET max_users = CASE limit_name WHEN 'max_users' THEN value ELSE x.max_users END,
-		api_calls_per_month = CASE limit_name WHEN 'api_calls_per_month' THEN value ELSE x.api_calls_per_month END,
+	SET max_users = CASE WHEN limit_name = 'max_users' THEN value ELSE x.max_users END,
+		api_calls_per_month = CASE WHEN limit_name = 'api_calls_per_month' THEN value ELSE x.api_calls_per_month END,
 		requests_per_second = rate,
 		request_burst = burst,
 		updated_at = now()

@@ -322,6 +322,28 @@ my ($late_issues, $late_node) = shard_of('tracker_pool.issues', $tenant{latecome
 is($late_node->safe_psql('postgres', "SELECT count(*) FROM $late_issues WHERE title = 'late'"),
 	'1', "... whose issue is in its shard");
 
+# the operator's functions on a distributed database
+($rc, $out, $err) = $c->psql('postgres', qq{
+	SET ROLE regress_ops;
+	SELECT tracker.set_tenant_limit('$tenant{devcorp}', 'requests_per_second', 50);
+	SELECT tracker.set_tenant_limit('$tenant{devcorp}', 'request_burst', 80);});
+is($rc, 0, "an operator changes a tenant's limits (a reference table's row, on every node)") or diag($err);
+my $moved = $c->safe_psql('postgres', "SET ROLE regress_ops; SELECT tracker.change_tier('$tenant{devcorp}', 'platinum')");
+is($c->safe_psql('postgres', "SELECT count(*) FROM pg_dist_schema WHERE schemaid = '$moved'::regnamespace"),
+	'1', 'a pooled tenant that becomes platinum moves to a silo that is a distributed schema');
+add_token('dora2', 'dora', 'devcorp', kid => 'k2');
+is(as_user($c, 'postgres', 'dora2', q{SELECT string_agg(key, ',' ORDER BY key) FROM issues}),
+	'DEVC-1,DEVC-2', '... with its issues, which its admin sees there');
+is(as_user($c, 'postgres', 'tina2', q{SELECT count(*) FROM issues WHERE key LIKE 'DEVC%'}),
+	'0', "... and which no other tenant sees");
+($rc, $out, $err) = $c->psql('postgres', qq{
+	SET ROLE regress_ops;
+	SELECT tracker.set_tenant_status('$tenant{devcorp}', 'suspended');
+	SELECT tracker.delete_tenant('$tenant{devcorp}');});
+is($rc, 0, 'an operator deletes a tenant') or diag($err);
+like(try_as_user($c, 'postgres', 'dora2', 'SELECT count(*) FROM issues'), qr/tenant has been deleted|not registered/,
+	"... whose tokens no longer give a context");
+
 # a deleted team's issues lose it (a trigger, where a foreign key's SET NULL was)
 is(as_user($c, 'postgres', 'tina2', q{
 	DELETE FROM team_members;

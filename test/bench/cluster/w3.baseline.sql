@@ -1,0 +1,7 @@
+-- cluster workload 3, baseline
+\set n random(1, :tenants)
+SELECT tenant_id AS tid, issue_count FROM bench.actors WHERE n = :n \gset
+\set num random(1, :issue_count)
+SELECT i.key, i.title, i.status, c.content, c.created_at
+FROM bench_base.issues i LEFT JOIN bench_base.comments c ON c.tenant_id = i.tenant_id AND c.issue_id = i.id
+WHERE i.tenant_id = :tid AND i.number = :num ORDER BY c.created_at;
