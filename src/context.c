@@ -31,7 +31,9 @@
  * tenant's to show.  Where the user's row was read from another node,
  * through the planner, no trigger of this node sees it change: the entry
  * then checks the row again in each transaction that uses it, and is not
- * shared with the other backends.
+ * shared with the other backends.  Where it was read from a shard of this
+ * node, the entry holds only while the shard is this node's: once Citus
+ * moves it, the triggers that fire when the row changes fire elsewhere.
  *
  *-------------------------------------------------------------------------
  */
@@ -179,6 +181,17 @@ check_membership(VerifiedToken *vt, TenantRecord *tenant, MemberRecord *member)
 		REJECT(errmsg("tenant is %s", tenant->status),
 			   errhint("Only an operator can reactivate a tenant."));
 	return check_member(tenant->data_schema, &vt->tenant, vt->subject, vt->issued_at, member);
+}
+
+/*
+ * Is the shard the user was read from still this node's?  Asked once per
+ * transaction (placement.c keeps its answer for the transaction).
+ */
+static bool
+member_in_place(ContextEntry *entry)
+{
+	return entry->facts.member_shard == 0 ||
+		registry_member_shard(entry->facts.data_schema, &entry->facts.tenant) == entry->facts.member_shard;
 }
 
 /*
@@ -337,7 +350,9 @@ adopt_shared(const unsigned char *digest)
 	/* judged as this backend's own entries are, by this backend */
 	shared.facts.stamp.local = invalidation_local();
 	if (shared.facts.recheck_at <= GetCurrentTimestamp() ||
-		!invalidation_stamp_current(&shared.facts.stamp, shared.facts.has_jti))
+		!invalidation_stamp_current(&shared.facts.stamp, shared.facts.has_jti) ||
+		(shared.facts.member_shard != 0 &&
+		 registry_member_shard(shared.facts.data_schema, &shared.facts.tenant) != shared.facts.member_shard))
 		return NULL;
 	/*
 	 * Its key must still be registered, as this backend reads the key table
@@ -428,7 +443,7 @@ lookup_or_verify(const char *token)
 
 			if (entry->facts.recheck_at > now &&
 				invalidation_stamp_current(&entry->facts.stamp, entry->facts.has_jti) &&
-				member_unchanged(entry))
+				member_in_place(entry) && member_unchanged(entry))
 			{
 				entry->recently_used = true;
 				return entry;
@@ -480,6 +495,7 @@ lookup_or_verify(const char *token)
 	fresh.facts.has_jti = vt.jti != NULL;
 	fresh.facts.issued_at = vt.issued_at;
 	fresh.facts.member_elsewhere = member.through_planner;
+	fresh.facts.member_shard = member.shardid;
 	fresh.member_lxid = MyProc->lxid;
 
 	entry = enter(&fresh);
@@ -525,7 +541,7 @@ resolve(void)
 		checked_lxid = MyProc->lxid;
 		checked_local = invalidation_local();
 		if (!invalidation_stamp_current(&current->facts.stamp, current->facts.has_jti) ||
-			!member_unchanged(current))
+			!member_in_place(current) || !member_unchanged(current))
 		{
 			forget(current);
 			tracker_token_changed = true;
@@ -580,6 +596,21 @@ context_get(TenantContext *out)
 	strlcpy(out->key_prefix, entry->facts.key_prefix, sizeof(out->key_prefix));
 	strlcpy(out->data_schema, entry->facts.data_schema, sizeof(out->data_schema));
 	return true;
+}
+
+void
+context_verify_forwarded(void)
+{
+	/*
+	 * A statement whose rows are all on workers may never evaluate the
+	 * context here, where calls are counted: the token is resolved (verified
+	 * the first time, counted when newly set) before it goes.  A context
+	 * already resolved is left as it is; the workers check it against the
+	 * rows they hold.
+	 */
+	if (current != NULL && !tracker_token_changed)
+		return;
+	(void) resolve();
 }
 
 bool

@@ -46,6 +46,13 @@ extern const Jsonb *context_claims(void);
 extern bool context_get(TenantContext *out);
 
 /*
+ * Before the token in the setting goes to the workers (forward.c): verify
+ * it here unless it is resolved already, and count the call when the token
+ * is newly set, as a context function would.  Raises what they raise.
+ */
+extern void context_verify_forwarded(void);
+
+/*
  * Whether the token in the setting is good but this node, a Citus worker,
  * holds none of its tenant's rows: its tasks have no context, and nothing
  * of the tenant's to write either.

@@ -23,7 +23,9 @@
  * context is refused rather than run without it.
  *
  * An empty token is forwarded too, once a token was: a session that drops
- * its context in the middle of a transaction drops it on the workers.
+ * its context in the middle of a transaction drops it on the workers.  A
+ * token is verified here before it goes, and its call counted: a statement
+ * whose rows are all on workers may evaluate no context function here.
  *
  *-------------------------------------------------------------------------
  */
@@ -37,6 +39,7 @@
 #include "storage/proc.h"
 #include "utils/builtins.h"
 
+#include "context.h"
 #include "crypto.h"
 #include "forward.h"
 #include "settings.h"
@@ -47,6 +50,9 @@ static ExecutorStart_hook_type prev_executor_start = NULL;
 static LocalTransactionId forwarded_lxid = InvalidLocalTransactionId;
 static SubTransactionId forwarded_subxid = InvalidSubTransactionId;
 static unsigned char forwarded_digest[32];
+
+/* Set while the token is verified before it is forwarded */
+static bool verifying = false;
 
 /* Citus's functions, once looked up */
 typedef void (*UseCoordinatedTransactionFn) (void);
@@ -156,7 +162,27 @@ forward_executor_start(QueryDesc *query, int eflags)
 		crypto_sha256(token, strlen(token), digest);
 		if (!same_xact || forwarded_subxid != GetCurrentSubTransactionId() ||
 			memcmp(digest, forwarded_digest, sizeof(digest)) != 0)
+		{
+			/*
+			 * Verified and counted here, the node clients call; not again
+			 * for the statements the verification itself runs (the
+			 * coordinator reads a user through the planner).
+			 */
+			if (token[0] != '\0' && !verifying)
+			{
+				verifying = true;
+				PG_TRY();
+				{
+					context_verify_forwarded();
+				}
+				PG_FINALLY();
+				{
+					verifying = false;
+				}
+				PG_END_TRY();
+			}
 			forward(token, digest);
+		}
 	}
 	if (prev_executor_start)
 		prev_executor_start(query, eflags);

@@ -348,18 +348,20 @@ take_slot(TransactionId xid)
  * Record this transaction, about to prepare, as one that changed contexts.
  * While it is prepared no backend trusts its caches, so only operators may:
  * a tenant user's prepared change would slow down every tenant until a
- * superuser ended it.  On a Citus worker anyone may: there a prepared
- * transaction is the worker's part of a write the coordinator commits in
- * two phases (a tenant admin's change to every shard of team_members, say),
- * and ends as soon as the coordinator commits; tenants connect to the
- * coordinator, not to the workers (docs/scaling.md).
+ * superuser ended it.  On a Citus worker, so may Citus's own connections
+ * from the coordinator: there a prepared transaction is the worker's part
+ * of a write the coordinator commits in two phases (a tenant admin's change
+ * to every shard of team_members, say), and ends as soon as the coordinator
+ * commits.  Tenants connect to the coordinator, not to the workers, and
+ * Citus's run_command functions, which open other connections to the
+ * workers, are not theirs (docs/scaling.md).
  */
 static void
 record_prepared_change(void)
 {
 	TransactionId xid = GetTopTransactionId();
 
-	if (!caller_is_operator() && !placement_on_worker())
+	if (!caller_is_operator() && !(placement_on_worker() && placement_citus_connection()))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot PREPARE a transaction that has changed tracker's keys, tenants or members"),

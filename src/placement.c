@@ -11,9 +11,13 @@
  * (keys, revocations, tenants, users, teams: what a context is made of)
  * must read the shard this node holds, or know that it holds none, as
  * Citus's own metadata says: pg_dist_partition for how a table is
- * distributed, pg_dist_shard for its shards and their hash ranges.  A
- * tenant's shard is the one whose range holds the hash of its id, by the
- * uuid type's standard hash function, as Citus computes it.
+ * distributed, pg_dist_shard for its shards and their hash ranges,
+ * pg_dist_placement for the nodes (groups) that hold each.  A tenant's
+ * shard is the one whose range holds the hash of its id, by the uuid
+ * type's standard hash function, as Citus computes it.  A shard is this
+ * node's when the metadata places it on this node's group, not merely
+ * when a table of its name is here: a shard moved away stays behind, under
+ * its name, until Citus drops it.
  *
  * Nothing here needs Citus's library: without Citus's catalogs, or for a
  * table they do not name, every table is its own placement.
@@ -33,6 +37,7 @@
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -132,6 +137,71 @@ shard_for(Oid relid, bool any, int32 hash)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return shardid;
+}
+
+/*
+ * This node's group in the cluster's metadata (pg_dist_local_group): 0 for
+ * the coordinator and for a server without Citus.  Read once per
+ * transaction.
+ */
+static int32
+local_group(void)
+{
+	static LocalTransactionId read_lxid = InvalidLocalTransactionId;
+	static int32 group = 0;
+	Oid			catalog;
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	if (read_lxid == MyProc->lxid)
+		return group;
+	group = 0;
+	catalog = citus_catalog("pg_dist_local_group");
+	if (OidIsValid(catalog))
+	{
+		rel = table_open(catalog, AccessShareLock);
+		scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+		if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		{
+			bool		isnull;
+			Datum		d = catalog_column(tuple, rel, "groupid", &isnull);
+
+			group = isnull ? 0 : DatumGetInt32(d);
+		}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+	}
+	read_lxid = MyProc->lxid;
+	return group;
+}
+
+/* Does the metadata place shardid on this node's group? */
+static bool
+placed_here(int64 shardid)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	int32		group = local_group();
+	bool		here = false;
+
+	rel = table_open(citus_catalog("pg_dist_placement"), AccessShareLock);
+	ScanKeyInit(&key, attnameAttNum(rel, "shardid", false), BTEqualStrategyNumber,
+				F_INT8EQ, Int64GetDatum(shardid));
+	scan = systable_beginscan(rel, citus_catalog("pg_dist_placement_shardid_index"),
+							  true, NULL, 1, &key);
+	while (!here && HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = catalog_column(tuple, rel, "groupid", &isnull);
+
+		here = !isnull && DatumGetInt32(d) == group;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return here;
 }
 
 /* The name Citus gives a relation's shard: name_shardid (names here are short) */
@@ -234,7 +304,7 @@ find_placement(Oid relid, const pg_uuid_t *tenant, Oid *local, int64 *shardid)
 						get_rel_name(relid)),
 				 errhint("Distribute tracker's tables with tracker.distribute().")));
 	*shardid = shard_for(relid, method != 'h', hash);
-	if (*shardid == 0)
+	if (*shardid == 0 || !placed_here(*shardid))
 		return false;
 	*local = get_relname_relid(shard_name(get_rel_name(relid), *shardid),
 							   get_rel_namespace(relid));
@@ -261,32 +331,13 @@ placement_index(Oid index, int64 shardid)
 bool
 placement_on_worker(void)
 {
-	static LocalTransactionId read_lxid = InvalidLocalTransactionId;
-	static bool worker = false;
-	Oid			catalog;
-	Relation	rel;
-	SysScanDesc scan;
-	HeapTuple	tuple;
+	/* 0 is the coordinator, and a server not in any cluster */
+	return local_group() > 0;
+}
 
-	if (read_lxid == MyProc->lxid)
-		return worker;
-	worker = false;
-	catalog = citus_catalog("pg_dist_local_group");
-	if (OidIsValid(catalog))
-	{
-		rel = table_open(catalog, AccessShareLock);
-		scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-		if (HeapTupleIsValid(tuple = systable_getnext(scan)))
-		{
-			bool		isnull;
-			Datum		group = catalog_column(tuple, rel, "groupid", &isnull);
-
-			/* 0 is the coordinator, and a server not in any cluster */
-			worker = !isnull && DatumGetInt32(group) > 0;
-		}
-		systable_endscan(scan);
-		table_close(rel, AccessShareLock);
-	}
-	read_lxid = MyProc->lxid;
-	return worker;
+bool
+placement_citus_connection(void)
+{
+	return application_name != NULL &&
+		strncmp(application_name, "citus_internal gpid=", 20) == 0;
 }

@@ -29,4 +29,11 @@ extern Oid	placement_index(Oid index, int64 shardid);
  */
 extern bool placement_on_worker(void);
 
+/*
+ * Is this backend one of Citus's connections between nodes, by the
+ * application_name Citus gives them?  A client can give itself that name
+ * too: this narrows what the workers allow, and is no proof.
+ */
+extern bool placement_citus_connection(void);
+
 #endif

@@ -213,15 +213,25 @@ registry_open_everywhere(const char *relname, const char *index_name, Oid *index
  */
 static Relation
 open_tenant_rows(const char *schema, const char *relname, const char *index_name,
-				 const pg_uuid_t *tenant, Oid *index)
+				 const pg_uuid_t *tenant, Oid *index, int64 *shardid)
+{
+	Oid			local;
+
+	if (!placement_local(relation_in(schema, relname), tenant, &local, shardid))
+		return NULL;
+	*index = placement_index(relation_in(schema, index_name), *shardid);
+	return table_open(local, AccessShareLock);
+}
+
+int64
+registry_member_shard(const char *schema, const pg_uuid_t *tenant)
 {
 	Oid			local;
 	int64		shardid;
 
-	if (!placement_local(relation_in(schema, relname), tenant, &local, &shardid))
-		return NULL;
-	*index = placement_index(relation_in(schema, index_name), shardid);
-	return table_open(local, AccessShareLock);
+	if (!placement_local(relation_in(schema, "users"), tenant, &local, &shardid))
+		return -1;
+	return shardid;
 }
 
 /*
@@ -397,6 +407,7 @@ typedef struct RowCacheEntry
 	RowCacheKey key;			/* hash key */
 	char		schema[NAMEDATALEN];
 	Oid			relid;			/* the table read: a schema made again is another */
+	int64		shardid;		/* its shard on this node (Citus), or 0 */
 	InvalStamp	stamp;
 	union
 	{
@@ -431,7 +442,8 @@ cached_row(const RowCacheKey *key, const char *schema)
 	slot = hash_search(row_cache, key, HASH_FIND, NULL);
 	if (slot != NULL && strcmp(slot->schema, schema) == 0 &&
 		invalidation_stamp_current(&slot->stamp, false) &&
-		slot->relid == row_relation(key, schema))
+		slot->relid == row_relation(key, schema) &&
+		(slot->shardid == 0 || slot->shardid == registry_member_shard(schema, &key->tenant)))
 		return slot;
 	return NULL;
 }
@@ -444,7 +456,7 @@ cached_row(const RowCacheKey *key, const char *schema)
  * cache (see cache_table).
  */
 static RowCacheEntry *
-cache_row(const RowCacheKey *key, const char *schema, const InvalStamp *stamp)
+cache_row(const RowCacheKey *key, const char *schema, const InvalStamp *stamp, int64 shardid)
 {
 	static RowCacheEntry not_kept;
 	RowCacheEntry *slot;
@@ -473,6 +485,7 @@ cache_row(const RowCacheKey *key, const char *schema, const InvalStamp *stamp)
 	slot = hash_search(row_cache, key, HASH_ENTER, NULL);
 	strlcpy(slot->schema, schema, sizeof(slot->schema));
 	slot->relid = row_relation(key, schema);
+	slot->shardid = shardid;
 	slot->stamp = *stamp;
 	return slot;
 }
@@ -503,7 +516,7 @@ registry_tenant(const pg_uuid_t *tenant, TenantRecord *out)
 	invalidation_stamp(tenant, &stamp);
 	if (!read_tenant(tenant, out))
 		return false;
-	cache_row(&key, "tracker", &stamp)->row.tenant = *out;
+	cache_row(&key, "tracker", &stamp, 0)->row.tenant = *out;
 	return true;
 }
 
@@ -543,7 +556,7 @@ read_tenant(const pg_uuid_t *tenant, TenantRecord *out)
 static MemberLookup read_member(const char *schema, const pg_uuid_t *tenant,
 								const char *subject, MemberRecord *out);
 static int	read_member_teams(const char *schema, const pg_uuid_t *tenant,
-							  const pg_uuid_t *user, pg_uuid_t **teams, bool *kept);
+							  const pg_uuid_t *user, pg_uuid_t **teams, int64 *shardid);
 
 MemberLookup
 registry_member(const char *schema, const pg_uuid_t *tenant,
@@ -564,7 +577,7 @@ registry_member(const char *schema, const pg_uuid_t *tenant,
 	invalidation_stamp(tenant, &stamp);
 	found = read_member(schema, tenant, subject, out);
 	if (found == MEMBER_FOUND && !out->through_planner)
-		cache_row(&key, schema, &stamp)->row.member = *out;
+		cache_row(&key, schema, &stamp, out->shardid)->row.member = *out;
 	return found;
 }
 
@@ -576,7 +589,7 @@ registry_member_teams(const char *schema, const pg_uuid_t *tenant,
 	RowCacheEntry *slot;
 	InvalStamp	stamp;
 	int			n;
-	bool		kept;
+	int64		shardid;
 
 	row_key(&key, tenant, ROW_TEAMS);
 	memcpy(key.id, user, sizeof(pg_uuid_t));
@@ -588,10 +601,10 @@ registry_member_teams(const char *schema, const pg_uuid_t *tenant,
 		return n;
 	}
 	invalidation_stamp(tenant, &stamp);
-	n = read_member_teams(schema, tenant, user, teams, &kept);
-	if (kept && n <= TEAMS_CACHED)
+	n = read_member_teams(schema, tenant, user, teams, &shardid);
+	if (shardid >= 0 && n <= TEAMS_CACHED)
 	{
-		slot = cache_row(&key, schema, &stamp);
+		slot = cache_row(&key, schema, &stamp, shardid);
 		slot->row.teams.n = n;
 		memcpy(slot->row.teams.ids, *teams, n * sizeof(pg_uuid_t));
 	}
@@ -637,13 +650,14 @@ read_member(const char *schema, const pg_uuid_t *tenant,
 	Datum		d;
 
 	memset(out, 0, sizeof(*out));
-	rel = open_tenant_rows(schema, "users", "users_subject_key", tenant, &index);
+	rel = open_tenant_rows(schema, "users", "users_subject_key", tenant, &index, &out->shardid);
 	if (rel == NULL)
 	{
 		PlannerMember pm = {out, false};
 
 		if (placement_on_worker())
 			return MEMBER_ELSEWHERE;
+		out->shardid = 0;
 		read_through_planner(psprintf("SELECT id, role, active, tokens_valid_after FROM %s.users "
 									  "WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 									  "AND subject OPERATOR(pg_catalog.=) $2",
@@ -695,13 +709,14 @@ take_teams(void *arg)
 }
 
 /*
- * The user's teams; *kept says whether they may be cached (not when read
- * through the planner, nor when this worker holds none of them: it then
- * answers none, so its tasks show no team's issues).
+ * The user's teams, and in *shardid the local shard they were read from, 0
+ * without Citus; -1 when they may not be cached: read through the planner,
+ * or not read because this worker holds none of them (it then answers none,
+ * so its tasks show no team's issues).
  */
 static int
 read_member_teams(const char *schema, const pg_uuid_t *tenant,
-				  const pg_uuid_t *user, pg_uuid_t **teams, bool *kept)
+				  const pg_uuid_t *user, pg_uuid_t **teams, int64 *shardid)
 {
 	Relation	rel;
 	Oid			index;
@@ -711,12 +726,12 @@ read_member_teams(const char *schema, const pg_uuid_t *tenant,
 	int			n = 0;
 	int			size = 8;
 
-	*kept = false;
-	rel = open_tenant_rows(schema, "team_members", "team_members_user_idx", tenant, &index);
+	rel = open_tenant_rows(schema, "team_members", "team_members_user_idx", tenant, &index, shardid);
 	if (rel == NULL)
 	{
 		PlannerTeams pt = {teams, 0};
 
+		*shardid = -1;
 		*teams = palloc(sizeof(pg_uuid_t));
 		if (placement_on_worker())
 			return 0;
@@ -727,7 +742,6 @@ read_member_teams(const char *schema, const pg_uuid_t *tenant,
 							 tenant, UUIDPGetDatum(user), UUIDOID, take_teams, &pt);
 		return pt.n;
 	}
-	*kept = true;
 	*teams = palloc(size * sizeof(pg_uuid_t));
 	ScanKeyInit(&keys[0], attnameAttNum(rel, "tenant_id", false),
 				BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(tenant));
@@ -761,13 +775,14 @@ registry_issue_people(const char *schema, const pg_uuid_t *tenant,
 {
 	Relation	rel;
 	Oid			index;
+	int64		shardid;
 	SysScanDesc scan;
 	ScanKeyData keys[2];
 	HeapTuple	tuple;
 	bool		isnull;
 	Datum		d;
 
-	rel = open_tenant_rows(schema, "issues", "issues_pkey", tenant, &index);
+	rel = open_tenant_rows(schema, "issues", "issues_pkey", tenant, &index, &shardid);
 	if (rel == NULL)
 		return false;
 	ScanKeyInit(&keys[0], attnameAttNum(rel, "tenant_id", false),

@@ -35,6 +35,7 @@ typedef struct MemberRecord
 	bool		revokes;		/* tokens_valid_after is set */
 	TimestampTz tokens_valid_after;
 	bool		through_planner;	/* read from another node: good for this transaction */
+	int64		shardid;		/* the local shard it was read from; 0 without Citus */
 } MemberRecord;
 
 typedef enum MemberLookup
@@ -87,6 +88,12 @@ extern bool registry_tenant(const pg_uuid_t *tenant, TenantRecord *out);
 /* The tenant's user with this subject, in its data schema */
 extern MemberLookup registry_member(const char *schema, const pg_uuid_t *tenant,
 							const char *subject, MemberRecord *out);
+
+/*
+ * The shard of the tenant's users that this node holds now: 0 when Citus
+ * does not manage the table, -1 when no shard of it is this node's.
+ */
+extern int64 registry_member_shard(const char *schema, const pg_uuid_t *tenant);
 
 /* The teams the user belongs to, palloc'd; returns how many */
 extern int	registry_member_teams(const char *schema, const pg_uuid_t *tenant,

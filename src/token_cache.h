@@ -39,6 +39,7 @@ typedef struct VerifiedFacts
 	bool		has_jti;		/* revocations concern it */
 	TimestampTz issued_at;		/* iat, 0 without one */
 	bool		member_elsewhere;	/* user read through the planner: see context.c */
+	int64		member_shard;	/* the local shard the user was read from (Citus), or 0 */
 } VerifiedFacts;
 
 /*

@@ -85,6 +85,18 @@ BEGIN
 	-- every data-schema table has triggers; tracker's run on the node of the row
 	PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
 
+	-- Citus lets every role run commands on the workers, in sessions of
+	-- their own: tenants' sessions belong on the coordinator, where their
+	-- calls are counted and only Citus's own connections reach the workers
+	FOR r IN
+		SELECT p.oid::regprocedure AS f FROM pg_proc p
+		WHERE p.pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::regnamespace
+		  AND (p.proname LIKE 'run\_command\_on\_%' OR p.proname = 'master_run_on_worker')
+	LOOP
+		EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', r.f);
+		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO tracker_operator', r.f);
+	END LOOP;
+
 	-- What contexts are made of: a copy on every node.  The data-schema
 	-- tables that refer to tenants become Citus's local tables for now.
 	FOREACH t IN ARRAY '{jwt_keys, revoked_tokens, tenants, data_schemas}'::name[] LOOP

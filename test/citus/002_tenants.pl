@@ -46,6 +46,11 @@ SELECT tracker.add_user('$tenant{techstart}', 'tina', 'tina\@techstart.example',
        tracker.add_user('$tenant{devcorp}', 'dora', 'dora\@devcorp.example', 'super_admin'),
        tracker.add_user('$tenant{devcorp}', 'dan', 'dan\@devcorp.example', 'user'),
        tracker.add_user('$tenant{megacorp}', 'max', 'max\@megacorp.example', 'super_admin');
+-- the suite calls faster than the tiers' rate limits allow
+SELECT tracker.set_tenant_limit(t, l, NULL)
+FROM unnest(ARRAY['$tenant{techstart}', '$tenant{devcorp}', '$tenant{megacorp}']::uuid[]) t,
+	 unnest(ARRAY['request_burst', 'requests_per_second', 'api_calls_per_month']) WITH ORDINALITY l (l, n)
+ORDER BY t, n;
 CREATE ROLE regress_app LOGIN IN ROLE tracker_user;
 CREATE ROLE regress_ops LOGIN IN ROLE tracker_operator;
 CREATE TABLE toks (name text PRIMARY KEY, tok text NOT NULL);
@@ -195,6 +200,26 @@ for my $w (@workers)
 	like($e, qr/ERROR:  .*signature/, '... and a forged token SET on it is refused');
 }
 
+# what Citus lets every role do on the workers is not a tenant's
+like(try_as_user($c, 'postgres', 'tina2', q{SELECT * FROM run_command_on_workers('SELECT 1')}),
+	qr/permission denied for function run_command_on_workers/,
+	"a tenant user may not run commands on the workers through Citus's functions");
+my ($ts_members) = shard_of('tracker_pool.team_members', $tenant{techstart});
+my ($core, $tina_uid) = split /\|/, $c->safe_psql('postgres', qq{
+	SELECT t.id, u.id FROM tracker_pool.teams t, tracker_pool.users u
+	WHERE t.tenant_id = '$tenant{techstart}' AND u.tenant_id = '$tenant{techstart}' AND t.name = 'Core' AND u.subject = 'tina'});
+($rc, $out, $err) = $ts_node->psql('postgres', qq{
+	SET ROLE regress_app;
+	SET tracker.token = '$tina_k2';
+	BEGIN;
+	INSERT INTO $ts_members (tenant_id, team_id, user_id) VALUES ('$tenant{techstart}', '$core', '$tina_uid');
+	PREPARE TRANSACTION 'tenant-prepared';});
+like($err, qr/cannot PREPARE a transaction that has changed tracker's keys, tenants or members/,
+	"on a worker, a tenant user's own session may not leave a change to its teams prepared");
+is($ts_node->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts'), '0', '... and nothing is left prepared');
+$ts_node->safe_psql('postgres', q{SELECT count(*) FROM pg_prepared_xacts WHERE gid = 'tenant-prepared'}) eq '0'
+  or $ts_node->safe_psql('postgres', q{ROLLBACK PREPARED 'tenant-prepared'});
+
 #
 # The three ways of setting a context reach the workers
 #
@@ -221,6 +246,19 @@ is($c->safe_psql('postgres', qq{
 	COMMIT;
 	SELECT count(*) FROM tracker_pool.issues;}),
 	"t\n2\n0", 'so does authenticate(token, true)');
+
+# a read that runs on a worker only is counted on the coordinator
+my $calls = q{SELECT api_calls_this_month FROM tracker.tenant_usage('%s')};
+my $before_calls = $c->safe_psql('postgres', sprintf($calls, $tenant{techstart}));
+for (1 .. 3)
+{
+	$c->safe_psql('postgres', qq{
+		SET ROLE regress_app;
+		SET tracker.token = '$tina';
+		SELECT count(*) FROM tracker_pool.issues WHERE tenant_id = '$tenant{techstart}';});
+}
+is($c->safe_psql('postgres', sprintf($calls, $tenant{techstart})) - $before_calls, 3,
+	'three sessions that set a token and read from one shard count three API calls');
 
 # a session reused across tenants keeps them apart on every node
 my $pooled = $c->background_psql('postgres');
@@ -298,6 +336,28 @@ is(as_user($c, 'postgres', 'tina2', 'SELECT count(*) FROM issues'), '4',
 	'... while a token of the key that is still active works');
 is(as_user($ts_node, 'postgres', 'tina2', 'SELECT count(*) FROM issues'), '4',
 	'... on the worker too');
+
+# a role change reaches sessions on every node from their next transaction
+add_token('tom2', 'tom', 'techstart', kid => 'k2');
+my $tom_id = $c->safe_psql('postgres',
+	"SELECT id FROM tracker_pool.users WHERE tenant_id = '$tenant{techstart}' AND subject = 'tom'");
+my %toms;
+for my $where ([ 'coordinator', $c ], [ 'worker', $ts_node ])
+{
+	my $s = $where->[1]->background_psql('postgres', on_error_stop => 0);
+	$s->query_safe("SET ROLE regress_app; SELECT tracker.authenticate(tok) FROM toks WHERE name = 'tom2'");
+	is($s->query_safe('SELECT tracker.current_member_role(), count(*) FROM issues'), 'user|1',
+		"a plain user's session on the $where->[0] sees his team's issue");
+	$toms{ $where->[0] } = $s;
+}
+$c->safe_psql('postgres', "SELECT tracker.set_user_role('$tom_id', 'admin', '$tenant{techstart}')");
+for my $where (qw(coordinator worker))
+{
+	is($toms{$where}->query_safe('SELECT tracker.current_member_role(), count(*) FROM issues'), 'admin|4',
+		"... and once made an admin, every issue of his tenant, in the next transaction on the $where");
+	$toms{$where}->quit;
+}
+$c->safe_psql('postgres', "SELECT tracker.set_user_role('$tom_id', 'user', '$tenant{techstart}')");
 
 #
 # Tenants created after distribution are distributed as they are created

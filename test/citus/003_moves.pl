@@ -127,6 +127,12 @@ is($c->safe_psql('postgres', "SELECT shardminvalue = shardmaxvalue FROM pg_dist_
 # 2. move the large tenant's shards to the other worker
 my $from = $c->safe_psql('postgres', "SELECT nodeport FROM pg_dist_placement JOIN pg_dist_node USING (groupid) WHERE shardid = $shard_after");
 my ($to) = grep { $_->port != $from } @workers;
+my ($source) = grep { $_->port == $from } @workers;
+# a session on the worker the shards leave, whose context was verified there
+my $held = $source->background_psql('postgres', on_error_stop => 0);
+$held->query_safe("SET ROLE regress_app; SELECT tracker.authenticate(tok) FROM toks WHERE name = 'bob'");
+is($held->query_safe("SELECT tracker.current_member_role()"), 'admin',
+	"the large tenant's admin has a context on the worker that holds its shards");
 %done = under_load('citus_move_shard_placement',
 	sprintf(q{SELECT citus_move_shard_placement(%s, '%s', %d, '%s', %d, shard_transfer_mode => 'block_writes')},
 		$shard_after, $c->host, $from, $to->host, $to->port));
@@ -135,5 +141,18 @@ is($c->safe_psql('postgres', "SELECT nodeport FROM pg_dist_placement JOIN pg_dis
 	$to->port, "the large tenant's shard is on the other worker");
 is(as_user($to, 'postgres', 'bob', $count), $rows{bob},
 	"... where its admin, on that worker directly, sees all its rows");
+
+# the worker the shards left no longer trusts what it verified from them,
+# even before Citus drops its old copy, and refuses a deactivated user
+is($held->query_safe('SELECT tracker.current_member_role() IS NULL'), 't',
+	"the session on the worker the shards left has no context there any more");
+like(try_as_user($source, 'postgres', 'bob', 'SELECT 1'), qr/this node holds none of the token's tenant's rows/,
+	'... and a new session there is told so');
+my $bob_id = $c->safe_psql('postgres', "SELECT id FROM tracker_pool.users WHERE tenant_id = '$tenant{big}' AND subject = 'bob'");
+$c->safe_psql('postgres', "SELECT tracker.set_user_active('$bob_id', false, '$tenant{big}')");
+$held->query('SELECT count(*) FROM issues');
+like($held->{stderr}, qr/deactivated/, "... and once the user is deactivated, the session's next read is refused");
+$held->quit;
+like(try_as_user($c, 'postgres', 'bob', 'SELECT 1'), qr/deactivated/, '... as it is through the coordinator');
 
 done_testing();
