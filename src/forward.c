@@ -54,6 +54,9 @@ static unsigned char forwarded_digest[32];
 /* Set while the token is verified before it is forwarded */
 static bool verifying = false;
 
+/* Set while tracker reads rows for the database, not for the context's user */
+static bool suppressed = false;
+
 /* Citus's functions, once looked up */
 typedef void (*UseCoordinatedTransactionFn) (void);
 typedef void (*PostprocessVariableSetStmtFn) (VariableSetStmt *stmt, const char *command);
@@ -153,7 +156,7 @@ forward_executor_start(QueryDesc *query, int eflags)
 	bool		same_xact = forwarded_lxid == MyProc->lxid;
 
 	/* nothing to forward until a token is set, or to take back once one was */
-	if ((token[0] != '\0' || same_xact) &&
+	if (!suppressed && (token[0] != '\0' || same_xact) &&
 		(eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 &&
 		distributed(query->plannedstmt))
 	{
@@ -188,6 +191,15 @@ forward_executor_start(QueryDesc *query, int eflags)
 		prev_executor_start(query, eflags);
 	else
 		standard_ExecutorStart(query, eflags);
+}
+
+bool
+forward_suppress(bool suppress)
+{
+	bool		was = suppressed;
+
+	suppressed = suppress;
+	return was;
 }
 
 void

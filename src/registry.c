@@ -50,6 +50,7 @@
 #include "miscadmin.h"
 
 #include "crypto.h"
+#include "forward.h"
 #include "invalidation.h"
 #include "placement.h"
 #include "registry.h"
@@ -250,9 +251,12 @@ read_through_planner(const char *sql, const pg_uuid_t *tenant, Datum second, Oid
 	int			save_sec;
 	Oid			argtypes[2] = {UUIDOID, second_type};
 	Datum		args[2] = {UUIDPGetDatum(tenant), second};
+	bool		was_suppressed;
 
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	/* the superuser needs no context: no token, no remote transaction block for one */
+	was_suppressed = forward_suppress(true);
 	PG_TRY();
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
@@ -264,6 +268,7 @@ read_through_planner(const char *sql, const pg_uuid_t *tenant, Datum second, Oid
 	}
 	PG_FINALLY();
 	{
+		(void) forward_suppress(was_suppressed);
 		SetUserIdAndSecContext(save_user, save_sec);
 	}
 	PG_END_TRY();

@@ -270,9 +270,10 @@ AS $$
 DECLARE
 	n integer;
 BEGIN
-	EXECUTE format('DELETE FROM %I.team_members WHERE team_id = $1 AND user_id = $2',
+	-- the tenant named, so that on a Citus cluster one shard is asked
+	EXECUTE format('DELETE FROM %I.team_members WHERE tenant_id = $3 AND team_id = $1 AND user_id = $2',
 				   @extschema@._context_schema())
-		USING team_id, user_id;
+		USING team_id, user_id, @extschema@._context_tenant();
 	GET DIAGNOSTICS n = ROW_COUNT;
 	RETURN n > 0;
 END

@@ -167,6 +167,20 @@ my ($mc_issues, $mc_node) = shard_of("$silo.issues", $tenant{megacorp});
 is($mc_node->safe_psql('postgres', "SELECT count(*) FROM $mc_issues WHERE title = 'MC routed'"),
 	'1', "the silo tenant's new issue is in the silo's shard");
 
+# an insert as PostgREST sends it (a JSON document, RETURNING) is checked on
+# the shard; an INSERT ... SELECT that Citus would copy is refused there
+is(as_user($c, 'postgres', 'tina', q{
+	WITH pgrst_source AS (INSERT INTO tracker_pool."issues"("title") SELECT "pgrst_body"."title"
+		FROM (SELECT '{"title":"TS posted"}'::json AS json_data) pgrst_payload,
+		LATERAL (SELECT "title" FROM json_to_record(pgrst_payload.json_data) AS _("title" text)) pgrst_body
+		RETURNING tracker_pool."issues".*)
+	SELECT key, tenant_id = tracker.current_tenant() FROM pgrst_source}),
+	'TECH-5|t', "an insert in PostgREST's shape works on the cluster, numbered and owned by the context");
+like(try_as_user($c, 'postgres', 'tina', q{INSERT INTO issues (title) SELECT 'copied ' || g FROM generate_series(1, 2) g}),
+	qr/COPY FROM not supported with row-level security/,
+	'an INSERT ... SELECT without RETURNING, which Citus copies, is refused');
+as_user($c, 'postgres', 'tina', q{DELETE FROM issues WHERE tenant_id = tracker.current_tenant() AND title = 'TS posted'});
+
 # routing: the benchmark's statements, naming tenant_id, touch one shard
 for my $stmt (
 	[ 'list', "SELECT key, title FROM issues WHERE tenant_id = '$tenant{techstart}' AND status = 'open' ORDER BY created_at DESC LIMIT 50" ],
@@ -403,6 +417,12 @@ is(as_user($c, 'postgres', 'tina2', q{SELECT count(*) FROM issues WHERE key LIKE
 is($rc, 0, 'an operator deletes a tenant') or diag($err);
 like(try_as_user($c, 'postgres', 'dora2', 'SELECT count(*) FROM issues'), qr/tenant has been deleted|not registered/,
 	"... whose tokens no longer give a context");
+
+# a tenant admin's team functions on the cluster
+is(as_user($c, 'postgres', 'tina2', qq{
+	SELECT tracker.add_team_member('$core', '$tina_uid');
+	SELECT tracker.remove_team_member('$core', '$tina_uid'), tracker.remove_team_member('$core', '$tina_uid');}),
+	"\nt|f", "a tenant admin adds a member to a team and removes her, once");
 
 # a deleted team's issues lose it (a trigger, where a foreign key's SET NULL was)
 is(as_user($c, 'postgres', 'tina2', q{

@@ -54,7 +54,8 @@ for my $who ([ 'bob', 'big' ], [ 'sue', 'small' ])
 }
 # the large tenant has many issues, the small one a few
 # (VALUES: Citus copies the rows of an INSERT ... SELECT from no table of
-# its own, and COPY is refused under row-level security)
+# its own when it has no RETURNING, and COPY is refused under row-level
+# security; docs/scaling.md)
 sub values_of { my ($n) = @_; return join(', ', map { "('old $_')" } 1 .. $n) }
 as_user($c, 'postgres', 'bob', 'INSERT INTO issues (title) VALUES ' . values_of(500));
 as_user($c, 'postgres', 'sue', 'INSERT INTO issues (title) VALUES ' . values_of(20));

@@ -1,8 +1,8 @@
 -- cluster workload 5, tracker: an admin comments on an issue (author and
 -- time come from the context on the worker).  The issue is read first and
--- the comment inserted with VALUES: Citus does not push down an
--- INSERT ... SELECT that reads a table under row-level security, and
--- copies its rows instead, which row-level security refuses.
+-- the comment inserted with VALUES: Citus does not send this INSERT ...
+-- SELECT to one shard, and without RETURNING copies its rows, which
+-- row-level security refuses (docs/scaling.md).
 \set n random(1, :tenants)
 SELECT tracker.authenticate(token) IS NOT NULL AS ok, tenant_id AS tid, issue_count FROM bench.actors WHERE n = :n \gset
 \set num random(1, :issue_count)
