@@ -30,8 +30,8 @@
  * tenant's rows gives its tasks no context: they have nothing of the
  * tenant's to show.  Where the user's row was read from another node,
  * through the planner, no trigger of this node sees it change: the entry
- * then checks the row again in each transaction that uses it, and is not
- * shared with the other backends.  Where it was read from a shard of this
+ * then checks the row again in each transaction that asks for the user,
+ * in every backend that has it.  Where it was read from a shard of this
  * node, the entry holds only while the shard is this node's: once Citus
  * moves it, the triggers that fire when the row changes fire elsewhere.
  *
@@ -462,7 +462,12 @@ lookup_or_verify(const char *token)
 	 */
 	if (len <= tracker_max_token_size && !wrote_anything() &&
 		(entry = adopt_shared(digest)) != NULL)
-		return entry;
+	{
+		/* a user read from another node is read again, as for this backend's own */
+		if (member_unchanged(entry))
+			return entry;
+		forget(entry);
+	}
 
 	/* the counters first, then the rows (invalidation.c) */
 	invalidation_stamp(NULL, &stamp);
@@ -499,8 +504,11 @@ lookup_or_verify(const char *token)
 	fresh.member_lxid = MyProc->lxid;
 
 	entry = enter(&fresh);
-	/* ... and if what it read was all committed, here, the others may have it */
-	if (!wrote_anything() && vt.kid != NULL && !member.through_planner)
+	/*
+	 * ... and if what it read was all committed, the others may have it (a
+	 * user read from another node, they read again in each transaction)
+	 */
+	if (!wrote_anything() && vt.kid != NULL)
 		share(entry, vt.kid);
 	return entry;
 }

@@ -26,6 +26,9 @@
  * its context in the middle of a transaction drops it on the workers.  A
  * token is verified here before it goes, and its call counted: a statement
  * whose rows are all on workers may evaluate no context function here.
+ * The library's own read of a user through the planner (registry.c), which
+ * a verification here may run, is sent without a token: it runs as the
+ * bootstrap superuser, and needs none.
  *
  *-------------------------------------------------------------------------
  */
@@ -42,6 +45,7 @@
 #include "context.h"
 #include "crypto.h"
 #include "forward.h"
+#include "registry.h"
 #include "settings.h"
 
 static ExecutorStart_hook_type prev_executor_start = NULL;
@@ -51,11 +55,6 @@ static LocalTransactionId forwarded_lxid = InvalidLocalTransactionId;
 static SubTransactionId forwarded_subxid = InvalidSubTransactionId;
 static unsigned char forwarded_digest[32];
 
-/* Set while the token is verified before it is forwarded */
-static bool verifying = false;
-
-/* Set while tracker reads rows for the database, not for the context's user */
-static bool suppressed = false;
 
 /* Citus's functions, once looked up */
 typedef void (*UseCoordinatedTransactionFn) (void);
@@ -156,7 +155,7 @@ forward_executor_start(QueryDesc *query, int eflags)
 	bool		same_xact = forwarded_lxid == MyProc->lxid;
 
 	/* nothing to forward until a token is set, or to take back once one was */
-	if (!suppressed && (token[0] != '\0' || same_xact) &&
+	if (!registry_reading_through_planner() && (token[0] != '\0' || same_xact) &&
 		(eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 &&
 		distributed(query->plannedstmt))
 	{
@@ -166,24 +165,9 @@ forward_executor_start(QueryDesc *query, int eflags)
 		if (!same_xact || forwarded_subxid != GetCurrentSubTransactionId() ||
 			memcmp(digest, forwarded_digest, sizeof(digest)) != 0)
 		{
-			/*
-			 * Verified and counted here, the node clients call; not again
-			 * for the statements the verification itself runs (the
-			 * coordinator reads a user through the planner).
-			 */
-			if (token[0] != '\0' && !verifying)
-			{
-				verifying = true;
-				PG_TRY();
-				{
-					context_verify_forwarded();
-				}
-				PG_FINALLY();
-				{
-					verifying = false;
-				}
-				PG_END_TRY();
-			}
+			/* verified and counted here, the node clients call */
+			if (token[0] != '\0')
+				context_verify_forwarded();
 			forward(token, digest);
 		}
 	}
@@ -191,15 +175,6 @@ forward_executor_start(QueryDesc *query, int eflags)
 		prev_executor_start(query, eflags);
 	else
 		standard_ExecutorStart(query, eflags);
-}
-
-bool
-forward_suppress(bool suppress)
-{
-	bool		was = suppressed;
-
-	suppressed = suppress;
-	return was;
 }
 
 void

@@ -50,7 +50,6 @@
 #include "miscadmin.h"
 
 #include "crypto.h"
-#include "forward.h"
 #include "invalidation.h"
 #include "placement.h"
 #include "registry.h"
@@ -235,6 +234,15 @@ registry_member_shard(const char *schema, const pg_uuid_t *tenant)
 	return shardid;
 }
 
+/* Set while read_through_planner runs its query */
+static bool reading_through_planner = false;
+
+bool
+registry_reading_through_planner(void)
+{
+	return reading_through_planner;
+}
+
 /*
  * Run a query of a tenant's rows that another node holds, through the
  * planner (Citus sends it to that node), as the bootstrap superuser: the
@@ -251,12 +259,11 @@ read_through_planner(const char *sql, const pg_uuid_t *tenant, Datum second, Oid
 	int			save_sec;
 	Oid			argtypes[2] = {UUIDOID, second_type};
 	Datum		args[2] = {UUIDPGetDatum(tenant), second};
-	bool		was_suppressed;
+	bool		was_reading = reading_through_planner;
 
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	/* the superuser needs no context: no token, no remote transaction block for one */
-	was_suppressed = forward_suppress(true);
+	reading_through_planner = true;
 	PG_TRY();
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
@@ -268,7 +275,7 @@ read_through_planner(const char *sql, const pg_uuid_t *tenant, Datum second, Oid
 	}
 	PG_FINALLY();
 	{
-		(void) forward_suppress(was_suppressed);
+		reading_through_planner = was_reading;
 		SetUserIdAndSecContext(save_user, save_sec);
 	}
 	PG_END_TRY();

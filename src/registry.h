@@ -95,6 +95,13 @@ extern MemberLookup registry_member(const char *schema, const pg_uuid_t *tenant,
  */
 extern int64 registry_member_shard(const char *schema, const pg_uuid_t *tenant);
 
+/*
+ * Whether the statement running is the library's own read of a user
+ * through the planner, as the bootstrap superuser: it needs no context on
+ * the workers, and forward.c sends it none.
+ */
+extern bool registry_reading_through_planner(void);
+
 /* The teams the user belongs to, palloc'd; returns how many */
 extern int	registry_member_teams(const char *schema, const pg_uuid_t *tenant,
 								  const pg_uuid_t *user, pg_uuid_t **teams);
