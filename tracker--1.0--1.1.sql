@@ -2513,6 +2513,24 @@ GRANT EXECUTE ON FUNCTION @extschema@.distribute(integer) TO tracker_operator;
 COMMENT ON FUNCTION @extschema@.distribute(integer) IS
 'On a Citus cluster (coordinator in the metadata): tracker''s tables become reference tables, the pool''s tables are distributed by tenant_id with shard_count shards, and each silo becomes a distributed schema; rows are kept. Safe to run again; tenants created afterwards are distributed as they are created.';
 
+-- remove_team_member names the tenant, so that on a Citus cluster one shard is asked
+CREATE OR REPLACE FUNCTION @extschema@.remove_team_member(team_id uuid, user_id uuid)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer;
+BEGIN
+	-- the tenant named, so that on a Citus cluster one shard is asked
+	EXECUTE format('DELETE FROM %I.team_members WHERE tenant_id = $3 AND team_id = $1 AND user_id = $2',
+				   @extschema@._context_schema())
+		USING team_id, user_id, @extschema@._context_tenant();
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n > 0;
+END
+$$;
+
 -- Every data schema that 1.0 made is at version 1 of the definition.  Once
 -- this update commits, a background worker brings them to the current
 -- version, one transaction per schema (CALL tracker.upgrade_data_schemas()
