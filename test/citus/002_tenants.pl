@@ -274,6 +274,25 @@ for (1 .. 3)
 is($c->safe_psql('postgres', sprintf($calls, $tenant{techstart})) - $before_calls, 3,
 	'three sessions that set a token and read from one shard count three API calls');
 
+# savepoints: a token changed in one, then rolled back, is the outer one
+# again on the workers; one released stays
+is($c->safe_psql('postgres', qq{
+	SET ROLE regress_app;
+	BEGIN;
+	SET LOCAL tracker.token = '$tina';
+	SELECT count(*) FROM tracker_pool.issues;
+	SAVEPOINT s;
+	SET LOCAL tracker.token = '$dora';
+	SELECT count(*) FROM tracker_pool.issues;
+	ROLLBACK TO SAVEPOINT s;
+	SELECT count(*) FROM tracker_pool.issues;
+	SAVEPOINT t;
+	SET LOCAL tracker.token = '$dora';
+	RELEASE SAVEPOINT t;
+	SELECT count(*) FROM tracker_pool.issues;
+	COMMIT;}),
+	"4\n2\n4\n2", "a token set in a savepoint reaches the workers, and goes with its rollback");
+
 # a session reused across tenants keeps them apart on every node
 my $pooled = $c->background_psql('postgres');
 $pooled->query_safe('SET ROLE regress_app');
