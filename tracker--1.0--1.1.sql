@@ -2394,10 +2394,9 @@ DECLARE
 	s name;
 	r record;
 	coordinator boolean;
-	distributed_schema boolean;
+	done boolean;
 	foreign_keys text[];
 	stmt text;
-	pool_tables CONSTANT name[] := '{users, teams, team_members, issue_counters, issues, comments}';
 BEGIN
 	PERFORM @extschema@._require_operator('distribute the database');
 	IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
@@ -2446,33 +2445,42 @@ BEGIN
 		END IF;
 	END LOOP;
 
-	-- The pool: by tenant, in one co-location group.  Citus distributes no
-	-- table while a foreign key ties it to one it has not distributed yet:
-	-- those between the pool's own tables go, and come back after.  The
-	-- rows are copied as they are: the tables' triggers, which check a
-	-- tenant user's writes, are off meanwhile.
-	IF @extschema@._citus_method('tracker_pool.users') IS DISTINCT FROM 'h' THEN
-		SELECT array_agg(format('ALTER TABLE %s ADD CONSTRAINT %I %s',
-								c.conrelid::regclass, c.conname, pg_get_constraintdef(c.oid))
-						 ORDER BY c.conrelid::regclass::text, c.conname)
-		INTO foreign_keys
-		FROM pg_constraint c JOIN pg_class ref ON ref.oid OPERATOR(pg_catalog.=) c.confrelid
-		WHERE c.contype = 'f'
-		  AND c.connamespace OPERATOR(pg_catalog.=) 'tracker_pool'::regnamespace
-		  AND ref.relnamespace OPERATOR(pg_catalog.=) 'tracker_pool'::regnamespace;
-		FOR r IN
-			SELECT c.conrelid::regclass AS rel, c.conname
-			FROM pg_constraint c JOIN pg_class ref ON ref.oid OPERATOR(pg_catalog.=) c.confrelid
-			WHERE c.contype = 'f'
-			  AND c.connamespace OPERATOR(pg_catalog.=) 'tracker_pool'::regnamespace
-			  AND ref.relnamespace OPERATOR(pg_catalog.=) 'tracker_pool'::regnamespace
-			ORDER BY 1::text, 2
-		LOOP
-			EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.rel, r.conname);
+	-- The pool by tenant, in one co-location group; each silo a distributed
+	-- schema, all its tables on one node.  The rows are copied as they are:
+	-- the tables' triggers, which check a tenant user's writes, are off
+	-- meanwhile.  Citus distributes no table of the pool while a foreign key
+	-- ties it to one it has not distributed yet: those between the pool's
+	-- own tables go, and come back after.
+	FOR s IN SELECT d.schema_name FROM @extschema@.data_schemas d
+			 ORDER BY d.schema_name <> 'tracker_pool', d.schema_name
+	LOOP
+		IF s = 'tracker_pool' THEN
+			done := @extschema@._citus_method('tracker_pool.users') = 'h';
+		ELSE
+			EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_schema '
+					'WHERE schemaid OPERATOR(pg_catalog.=) $1::regnamespace)'
+				INTO done USING s;
+		END IF;
+		CONTINUE WHEN done;
+		FOREACH t IN ARRAY @extschema@._tenant_tables() LOOP
+			EXECUTE format('ALTER TABLE %I.%I DISABLE TRIGGER USER', s, t);
 		END LOOP;
-		FOREACH t IN ARRAY pool_tables LOOP
-			EXECUTE format('ALTER TABLE tracker_pool.%I DISABLE TRIGGER USER', t);
-			IF @extschema@._citus_method(format('tracker_pool.%I', t)) IS DISTINCT FROM 'h' THEN
+		IF s = 'tracker_pool' THEN
+			foreign_keys := '{}';
+			FOR r IN
+				SELECT c.conrelid::regclass AS rel, c.conname, pg_get_constraintdef(c.oid) AS def
+				FROM pg_constraint c JOIN pg_class ref ON ref.oid OPERATOR(pg_catalog.=) c.confrelid
+				WHERE c.contype = 'f'
+				  AND c.connamespace OPERATOR(pg_catalog.=) 'tracker_pool'::regnamespace
+				  AND ref.relnamespace OPERATOR(pg_catalog.=) 'tracker_pool'::regnamespace
+				ORDER BY 1::text, 2
+			LOOP
+				foreign_keys := foreign_keys
+					|| format('ALTER TABLE %s ADD CONSTRAINT %I %s', r.rel, r.conname, r.def);
+				EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.rel, r.conname);
+			END LOOP;
+			-- users first (_tenant_tables() starts with it): the others join its group
+			FOREACH t IN ARRAY @extschema@._tenant_tables() LOOP
 				IF t = 'users' THEN
 					EXECUTE 'SELECT create_distributed_table($1, ''tenant_id'', shard_count => $2, colocate_with => ''none'')'
 						USING 'tracker_pool.users'::regclass, shard_count;
@@ -2480,29 +2488,14 @@ BEGIN
 					EXECUTE 'SELECT create_distributed_table($1, ''tenant_id'', colocate_with => ''tracker_pool.users'')'
 						USING format('tracker_pool.%I', t)::regclass;
 				END IF;
-			END IF;
-		END LOOP;
-		FOREACH stmt IN ARRAY coalesce(foreign_keys, '{}') LOOP
-			EXECUTE stmt;
-		END LOOP;
-		FOREACH t IN ARRAY pool_tables LOOP
-			EXECUTE format('ALTER TABLE tracker_pool.%I ENABLE TRIGGER USER', t);
-		END LOOP;
-	END IF;
-
-	-- Each silo: a distributed schema, all its tables on one node
-	FOR s IN SELECT d.schema_name FROM @extschema@.data_schemas d
-			 WHERE d.schema_name <> 'tracker_pool' ORDER BY 1
-	LOOP
-		EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_schema '
-				'WHERE schemaid OPERATOR(pg_catalog.=) $1::regnamespace)'
-			INTO distributed_schema USING s;
-		CONTINUE WHEN distributed_schema;
-		FOREACH t IN ARRAY pool_tables LOOP
-			EXECUTE format('ALTER TABLE %I.%I DISABLE TRIGGER USER', s, t);
-		END LOOP;
-		EXECUTE 'SELECT citus_schema_distribute($1)' USING s::regnamespace;
-		FOREACH t IN ARRAY pool_tables LOOP
+			END LOOP;
+			FOREACH stmt IN ARRAY foreign_keys LOOP
+				EXECUTE stmt;
+			END LOOP;
+		ELSE
+			EXECUTE 'SELECT citus_schema_distribute($1)' USING s::regnamespace;
+		END IF;
+		FOREACH t IN ARRAY @extschema@._tenant_tables() LOOP
 			EXECUTE format('ALTER TABLE %I.%I ENABLE TRIGGER USER', s, t);
 		END LOOP;
 	END LOOP;

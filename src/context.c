@@ -184,26 +184,20 @@ check_membership(VerifiedToken *vt, TenantRecord *tenant, MemberRecord *member)
 }
 
 /*
- * Is the shard the user was read from still this node's?  Asked once per
- * transaction (placement.c keeps its answer for the transaction).
- */
-static bool
-member_in_place(ContextEntry *entry)
-{
-	return entry->facts.member_shard == 0 ||
-		registry_member_shard(entry->facts.data_schema, &entry->facts.tenant) == entry->facts.member_shard;
-}
-
-/*
- * Is the user's row still what the entry says?  Asked once per
- * transaction of an entry whose row was read from another node; raises
+ * Can the entry's word on the user still be trusted?  Asked once per
+ * transaction.  A user read from a shard of this node, while the shard is
+ * still this node's (placement.c keeps its answer for the transaction); a
+ * user read from another node, if the row read again says the same, or
  * 28000 as a first verification would when the user may no longer use it.
  */
 static bool
-member_unchanged(ContextEntry *entry)
+member_current(ContextEntry *entry)
 {
 	MemberRecord member;
 
+	if (entry->facts.member_shard != 0 &&
+		registry_member_shard(entry->facts.data_schema, &entry->facts.tenant) != entry->facts.member_shard)
+		return false;
 	if (!entry->facts.member_elsewhere || entry->member_lxid == MyProc->lxid)
 		return true;
 	if (!check_member(entry->facts.data_schema, &entry->facts.tenant, entry->subject,
@@ -350,9 +344,7 @@ adopt_shared(const unsigned char *digest)
 	/* judged as this backend's own entries are, by this backend */
 	shared.facts.stamp.local = invalidation_local();
 	if (shared.facts.recheck_at <= GetCurrentTimestamp() ||
-		!invalidation_stamp_current(&shared.facts.stamp, shared.facts.has_jti) ||
-		(shared.facts.member_shard != 0 &&
-		 registry_member_shard(shared.facts.data_schema, &shared.facts.tenant) != shared.facts.member_shard))
+		!invalidation_stamp_current(&shared.facts.stamp, shared.facts.has_jti))
 		return NULL;
 	/*
 	 * Its key must still be registered, as this backend reads the key table
@@ -443,7 +435,7 @@ lookup_or_verify(const char *token)
 
 			if (entry->facts.recheck_at > now &&
 				invalidation_stamp_current(&entry->facts.stamp, entry->facts.has_jti) &&
-				member_in_place(entry) && member_unchanged(entry))
+				member_current(entry))
 			{
 				entry->recently_used = true;
 				return entry;
@@ -463,8 +455,8 @@ lookup_or_verify(const char *token)
 	if (len <= tracker_max_token_size && !wrote_anything() &&
 		(entry = adopt_shared(digest)) != NULL)
 	{
-		/* a user read from another node is read again, as for this backend's own */
-		if (member_unchanged(entry))
+		/* judged as this backend's own are: its user's shard, or the row again */
+		if (member_current(entry))
 			return entry;
 		forget(entry);
 	}
@@ -549,7 +541,7 @@ resolve(void)
 		checked_lxid = MyProc->lxid;
 		checked_local = invalidation_local();
 		if (!invalidation_stamp_current(&current->facts.stamp, current->facts.has_jti) ||
-			!member_in_place(current) || !member_unchanged(current))
+			!member_current(current))
 		{
 			forget(current);
 			tracker_token_changed = true;

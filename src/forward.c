@@ -76,6 +76,9 @@ has_citus_scan(Plan *plan)
 
 		if (name != NULL && strncmp(name, "Citus", 5) == 0)
 			return true;
+		foreach(lc, ((CustomScan *) plan)->custom_plans)
+			if (has_citus_scan(lfirst(lc)))
+				return true;
 	}
 	if (IsA(plan, Append))
 		foreach(lc, ((Append *) plan)->appendplans)
@@ -87,10 +90,6 @@ has_citus_scan(Plan *plan)
 				return true;
 	if (IsA(plan, SubqueryScan) && has_citus_scan(((SubqueryScan *) plan)->subplan))
 		return true;
-	if (IsA(plan, CustomScan))
-		foreach(lc, ((CustomScan *) plan)->custom_plans)
-			if (has_citus_scan(lfirst(lc)))
-				return true;
 	return has_citus_scan(plan->lefttree) || has_citus_scan(plan->righttree);
 }
 

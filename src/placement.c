@@ -238,7 +238,7 @@ typedef struct PlacementEntry
 static HTAB *found_placements = NULL;
 static LocalTransactionId found_lxid = InvalidLocalTransactionId;
 
-static bool find_placement(Oid relid, const pg_uuid_t *tenant, Oid *local, int64 *shardid);
+static void find_placement(Oid relid, const pg_uuid_t *tenant, Oid *local, int64 *shardid);
 
 bool
 placement_local(Oid relid, const pg_uuid_t *tenant, Oid *local, int64 *shardid)
@@ -247,6 +247,13 @@ placement_local(Oid relid, const pg_uuid_t *tenant, Oid *local, int64 *shardid)
 	PlacementEntry *entry;
 	bool		found;
 
+	/* one server: every table is its own placement (a policy asks per row) */
+	if (!OidIsValid(citus_catalog("pg_dist_partition")))
+	{
+		*local = relid;
+		*shardid = 0;
+		return true;
+	}
 	if (found_placements == NULL || found_lxid != MyProc->lxid)
 	{
 		HASHCTL		ctl;
@@ -268,7 +275,7 @@ placement_local(Oid relid, const pg_uuid_t *tenant, Oid *local, int64 *shardid)
 		Oid			l;
 		int64		s;
 
-		(void) find_placement(relid, tenant, &l, &s);
+		find_placement(relid, tenant, &l, &s);
 		entry = hash_search(found_placements, &key, HASH_ENTER, &found);
 		entry->local = l;
 		entry->shardid = s;
@@ -278,7 +285,8 @@ placement_local(Oid relid, const pg_uuid_t *tenant, Oid *local, int64 *shardid)
 	return OidIsValid(*local);
 }
 
-static bool
+/* placement_local's answer, without the table of answers */
+static void
 find_placement(Oid relid, const pg_uuid_t *tenant, Oid *local, int64 *shardid)
 {
 	char		method = distribution_method(relid);
@@ -289,14 +297,11 @@ find_placement(Oid relid, const pg_uuid_t *tenant, Oid *local, int64 *shardid)
 	if (method == '\0')
 	{
 		*local = relid;
-		return true;
+		return;
 	}
-	if (method == 'h')
-	{
-		if (tenant == NULL)
-			elog(ERROR, "a tenant is needed to find a shard of \"%s\"", get_rel_name(relid));
+	/* by hash of the tenant for a tenant's rows; tracker's own tables whole */
+	if (method == 'h' && tenant != NULL)
 		hash = DatumGetInt32(DirectFunctionCall1(uuid_hash, UUIDPGetDatum(tenant)));
-	}
 	else if (method != 'n')
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -304,11 +309,9 @@ find_placement(Oid relid, const pg_uuid_t *tenant, Oid *local, int64 *shardid)
 						get_rel_name(relid)),
 				 errhint("Distribute tracker's tables with tracker.distribute().")));
 	*shardid = shard_for(relid, method != 'h', hash);
-	if (*shardid == 0 || !placed_here(*shardid))
-		return false;
-	*local = get_relname_relid(shard_name(get_rel_name(relid), *shardid),
-							   get_rel_namespace(relid));
-	return OidIsValid(*local);
+	if (*shardid != 0 && placed_here(*shardid))
+		*local = get_relname_relid(shard_name(get_rel_name(relid), *shardid),
+								   get_rel_namespace(relid));
 }
 
 Oid

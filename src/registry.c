@@ -223,15 +223,22 @@ open_tenant_rows(const char *schema, const char *relname, const char *index_name
 	return table_open(local, AccessShareLock);
 }
 
-int64
-registry_member_shard(const char *schema, const pg_uuid_t *tenant)
+/* The shard of relid holding tenant's rows that is this node's, 0, or -1 */
+static int64
+shard_here(Oid relid, const pg_uuid_t *tenant)
 {
 	Oid			local;
 	int64		shardid;
 
-	if (!placement_local(relation_in(schema, "users"), tenant, &local, &shardid))
+	if (!placement_local(relid, tenant, &local, &shardid))
 		return -1;
 	return shardid;
+}
+
+int64
+registry_member_shard(const char *schema, const pg_uuid_t *tenant)
+{
+	return shard_here(relation_in(schema, "users"), tenant);
 }
 
 /* Set while read_through_planner runs its query */
@@ -455,7 +462,7 @@ cached_row(const RowCacheKey *key, const char *schema)
 	if (slot != NULL && strcmp(slot->schema, schema) == 0 &&
 		invalidation_stamp_current(&slot->stamp, false) &&
 		slot->relid == row_relation(key, schema) &&
-		(slot->shardid == 0 || slot->shardid == registry_member_shard(schema, &key->tenant)))
+		(slot->shardid == 0 || slot->shardid == shard_here(slot->relid, &key->tenant)))
 		return slot;
 	return NULL;
 }
